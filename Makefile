@@ -1,0 +1,43 @@
+# Living Well Line. `make run` and `make test` are the two commands of the quick start.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+
+.PHONY: install run test test-faults lint bench migrate clean
+
+$(UV):
+	@echo "==> bootstrapping uv into $(TOOLS)/ (first use only)"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	@echo "==> installing locked dependencies into $(VENV)/"
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/livewell run
+
+migrate: install
+	$(VENV)/bin/livewell migrate
+
+test: install
+	$(VENV)/bin/pytest -m "not faults"
+
+test-faults: install
+	$(VENV)/bin/pytest -m faults
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy services gateway livewell
+
+bench: install
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

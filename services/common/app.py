@@ -1,0 +1,82 @@
+"""The app factory every service uses: the same lifespan, middleware and error model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.errors import install_error_handlers
+from services.common.health import router as health_router
+from services.common.health import test_clock_router
+from services.common.http import ServiceClient
+from services.common.kit import Kit, KitModels
+from services.common.logs import configure_logging
+from services.common.middleware import ServiceMiddleware
+from services.common.outbox import OutboxRelay
+from services.common.settings import ServiceName, Settings
+
+log = logging.getLogger(__name__)
+
+Setup = Callable[[Kit], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    service: ServiceName,
+    settings: Settings,
+    models: KitModels,
+    routers: Sequence[APIRouter],
+    title: str,
+    description: str,
+    setup: Setup | None = None,
+    run_relay: bool = True,
+) -> FastAPI:
+    """Build a service: the kit in app.state.kit, routers, problem+json errors, health."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, settings.log_level)
+        db = Database(settings, service)
+        client = ServiceClient(settings)
+        await client.start()
+        clock = Clock()
+        relay = OutboxRelay(db, models.outbox, client, clock,
+                            poll_seconds=settings.relay_poll_seconds)
+        kit = Kit(service=service, settings=settings, db=db, clock=clock, client=client,
+                  relay=relay, models=models)
+        app.state.kit = kit
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if setup is not None:
+                    await stack.enter_async_context(setup(kit))
+                if run_relay:
+                    tasks.append(asyncio.create_task(relay.run_forever(), name="outbox-relay"))
+                log.info("service started", extra={"event": "service.start"})
+                yield
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        finally:
+            await client.close()
+            await db.dispose()
+            log.info("service stopped", extra={"event": "service.stop"})
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    if settings.test_clock:
+        app.include_router(test_clock_router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(ServiceMiddleware, service=service, token=settings.internal_secret)
+    return app

@@ -1,0 +1,81 @@
+"""Typed FastAPI dependencies every service uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.clock import Clock
+from services.common.context import H_ACTOR_KIND, H_KEY_ID, H_ORG, H_ROLE, Actor, ActorKind, Role
+from services.common.errors import ProblemError
+from services.common.http import ServiceClient
+from services.common.kit import Kit
+from services.common.settings import Settings
+
+
+def get_kit(request: Request) -> Kit:
+    return cast(Kit, request.app.state.kit)
+
+
+KitDep = Annotated[Kit, Depends(get_kit)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: committed when the handler returns, before the response."""
+    async for session in get_kit(request).db.session():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_clock(request: Request) -> Clock:
+    return get_kit(request).clock
+
+
+def get_settings(request: Request) -> Settings:
+    return get_kit(request).settings
+
+
+def get_client(request: Request) -> ServiceClient:
+    return get_kit(request).client
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClientDep = Annotated[ServiceClient, Depends(get_client)]
+
+_ROLES: dict[str, Role] = {"partner": "partner", "staff": "staff", "admin": "admin"}
+_KINDS: tuple[ActorKind, ...] = ("key", "twilio", "email", "service", "system", "anonymous")
+
+
+def get_actor(request: Request) -> Actor:
+    """The actor the gateway vouched for (the internal token was checked by the middleware)."""
+    h = request.headers
+    kind_raw = h.get(H_ACTOR_KIND, "service")
+    kind: ActorKind = next((k for k in _KINDS if k == kind_raw), "anonymous")
+    return Actor(kind=kind, key_id=h.get(H_KEY_ID), org=h.get(H_ORG),
+                 role=_ROLES.get(h.get(H_ROLE, "")))
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require_role(*roles: Role) -> Callable[..., Any]:
+    """A dependency that admits only API keys with one of `roles`."""
+
+    def _check(actor: ActorDep) -> Actor:
+        if actor.kind != "key" or actor.role not in roles:
+            raise ProblemError(403, "forbidden", "Forbidden",
+                               f"This needs a key with role {' or '.join(roles)}.")
+        return actor
+
+    return _check
+
+
+PartnerDep = Annotated[Actor, Depends(require_role("partner", "staff", "admin"))]
+StaffDep = Annotated[Actor, Depends(require_role("staff", "admin"))]
+AdminDep = Annotated[Actor, Depends(require_role("admin"))]

@@ -1,0 +1,34 @@
+"""What every service builds in its lifespan: database, clock, client, outbox relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.http import ServiceClient
+from services.common.kit_models import AuditMixin, InboxMixin, OutboxMixin
+from services.common.outbox import OutboxRelay
+from services.common.settings import ServiceName, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class KitModels:
+    """A service's concrete outbox, inbox and audit classes."""
+
+    outbox: type[OutboxMixin]
+    inbox: type[InboxMixin]
+    audit: type[AuditMixin]
+
+
+@dataclass
+class Kit:
+    service: ServiceName
+    settings: Settings
+    db: Database
+    clock: Clock
+    client: ServiceClient
+    relay: OutboxRelay
+    models: KitModels
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,113 @@
+"""Tables every service has: outbox, inbox (processed deliveries) and the audit log.
+
+Each service declares them on its own metadata (`class OutboxMessage(OutboxMixin, Base)`),
+so they live in its own schema and its own Alembic history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.common.db import JSONType, UTCDateTime
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class OutboxMixin:
+    """An event written in the same transaction as the change it announces."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    target: Mapped[str] = mapped_column(sa.String(40))
+    path: Mapped[str] = mapped_column(sa.String(2000))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    reply_handler: Mapped[str | None] = mapped_column(sa.String(80))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),)
+
+
+class InboxMixin:
+    """Idempotency keys of deliveries already applied: a repeat is recognised and ignored."""
+
+    __tablename__ = "inbox"
+
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditMixin:
+    """Append-only: who read or changed which person or referral, never the content."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    actor_kind: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    actor_org: Mapped[str | None] = mapped_column(sa.String(200))
+    actor_role: Mapped[str | None] = mapped_column(sa.String(20))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
+    entity_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+
+
+def create_kit_tables() -> None:
+    """Migration step shared by every service's first revision."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("target", sa.String(40), nullable=False),
+        sa.Column("path", sa.String(2000), nullable=False),
+        sa.Column("payload", JSONType, nullable=False),
+        sa.Column("reply_handler", sa.String(80)),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+        sa.Column("locked_until", UTCDateTime),
+        sa.Column("delivered_at", UTCDateTime),
+        sa.Column("dead_at", UTCDateTime),
+        sa.Column("last_error", sa.String(300)),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
+    )
+    op.create_index("ix_outbox_due", "outbox", ["delivered_at", "dead_at", "next_attempt_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("response", JSONType),
+        sa.Column("received_at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("idempotency_key", name="pk_inbox"),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("request_id", sa.String(64)),
+        sa.Column("actor_kind", sa.String(20), nullable=False),
+        sa.Column("actor_id", sa.String(64)),
+        sa.Column("actor_org", sa.String(200)),
+        sa.Column("actor_role", sa.String(20)),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("entity_type", sa.String(40), nullable=False),
+        sa.Column("entity_id", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    op.create_index("ix_audit_log_entity_id", "audit_log", ["entity_id"])

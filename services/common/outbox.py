@@ -1,0 +1,230 @@
+"""Transactional outbox: events written with the change, delivered by a relay, at least once.
+
+`enqueue()` adds a row in the caller's transaction. The relay claims due rows (with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never claim the same row), delivers them
+with the row's idempotency key, and records the outcome; failures are retried with backoff.
+Receivers de-duplicate with the inbox (`services.common.inbox`). A delay turns a row into a
+durable timer; `target="local"` runs a handler of this service in its own transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.http import ServiceClient, ServiceResponse
+from services.common.kit_models import OutboxMixin
+from services.common.metrics import OUTBOX_DEAD, OUTBOX_DELIVERED, OUTBOX_RETRIED
+
+log = logging.getLogger(__name__)
+
+ReplyHandler = Callable[[AsyncSession, dict[str, Any], Any], Awaitable[None]]
+LocalHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+Sender = Callable[[OutboxMixin], Awaitable[ServiceResponse]]
+RETRIABLE_4XX = frozenset({408, 409, 423, 425, 429})
+MAX_BACKOFF = 300.0
+
+
+def enqueue(
+    session: AsyncSession,
+    model: type[OutboxMixin],
+    *,
+    key: str,
+    target: str,
+    path: str,
+    payload: dict[str, Any],
+    now: datetime,
+    delay: float = 0.0,
+    reply_handler: str | None = None,
+) -> None:
+    """Add an event to the outbox in the caller's transaction (nothing is sent before commit)."""
+    row = model()
+    row.idempotency_key, row.target, row.path, row.payload = key, target, path, payload
+    row.reply_handler, row.attempts, row.created_at = reply_handler, 0, now
+    row.next_attempt_at = now + timedelta(seconds=delay)
+    session.add(row)
+    session.info["outbox_pending"] = True
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter; a server's Retry-After wins when it asks for longer."""
+    base = min(MAX_BACKOFF, 0.5 * 2 ** max(attempts - 1, 0))
+    jittered: float = base * random.uniform(0.8, 1.2)
+    return max(jittered, retry_after or 0.0)
+
+
+class OutboxRelay:
+    """Delivers one service's outbox; runs as a task in the service's lifespan."""
+
+    def __init__(
+        self,
+        db: Database,
+        model: type[OutboxMixin],
+        client: ServiceClient,
+        clock: Clock,
+        *,
+        poll_seconds: float = 0.5,
+        lease_seconds: float = 30.0,
+        batch: int = 50,
+        concurrency: int = 16,
+    ) -> None:
+        self.db = db
+        self.model = model
+        self.client = client
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch = batch
+        self._sem = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self.reply_handlers: dict[str, ReplyHandler] = {}
+        self.local_handlers: dict[str, LocalHandler] = {}
+        self.senders: dict[str, Sender] = {}
+        self.last_loop_at: datetime | None = None
+        db.on_outbox_commit(self.wake)
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll (called after a commit that enqueued)."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            self.last_loop_at = self.clock.now()
+            try:
+                delivered = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay loop failed", extra={"event": "outbox.loop_error"})
+                delivered = 0
+            if delivered:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wait_for_work(), timeout=self.poll_seconds)
+
+    async def _wait_for_work(self) -> None:
+        waker = asyncio.ensure_future(self._wake.wait())
+        mover = asyncio.ensure_future(self.clock.sleep(3600))
+        try:
+            await asyncio.wait({waker, mover}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            mover.cancel()
+
+    async def run_once(self) -> int:
+        """Claim the due rows and deliver them; returns how many were claimed."""
+        rows = await self._claim()
+        if rows:
+            await asyncio.gather(*(self._deliver_guarded(row) for row in rows))
+        return len(rows)
+
+    async def _claim(self) -> list[OutboxMixin]:
+        m = self.model
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            stmt = (
+                select(m)
+                .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.next_attempt_at <= now,
+                       or_(m.locked_until.is_(None), m.locked_until < now))
+                .order_by(m.next_attempt_at, m.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list((await session.scalars(stmt)).all())
+            for row in rows:
+                row.locked_until = now + self.lease
+                row.attempts += 1
+        return rows
+
+    async def _deliver_guarded(self, row: OutboxMixin) -> None:
+        async with self._sem:
+            try:
+                await self._deliver(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("outbox delivery failed", extra={"event": "outbox.error",
+                                                               "outbox_id": row.id})
+                await self._retry(row, type(exc).__name__, None)
+
+    async def _deliver(self, row: OutboxMixin) -> None:
+        if row.target == "local":
+            handler = self.local_handlers[row.path]
+            async with self.db.sessionmaker() as session, session.begin():
+                if await self._mark_delivered(session, row):
+                    await handler(session, row.payload)
+            OUTBOX_DELIVERED.labels(row.target).inc()
+            return
+        try:
+            sender = self.senders.get(row.target, self._send_internal)
+            resp = await sender(row)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await self._retry(row, type(exc).__name__, None)
+            return
+        if resp.ok:
+            async with self.db.sessionmaker() as session, session.begin():
+                if await self._mark_delivered(session, row) and row.reply_handler:
+                    await self.reply_handlers[row.reply_handler](session, row.payload, resp.body)
+            OUTBOX_DELIVERED.labels(row.target).inc()
+        elif resp.status >= 500 or resp.status in RETRIABLE_4XX:
+            await self._retry(row, f"http {resp.status}", _retry_after(resp))
+        else:
+            await self._dead(row, f"http {resp.status}")
+
+    async def _send_internal(self, row: OutboxMixin) -> ServiceResponse:
+        return await self.client.post(row.target, row.path, row.payload,  # type: ignore[arg-type]
+                                      idempotency_key=row.idempotency_key)
+
+    async def _mark_delivered(self, session: AsyncSession, row: OutboxMixin) -> bool:
+        m = self.model
+        result = await session.execute(
+            update(m).where(m.id == row.id, m.delivered_at.is_(None))
+            .values(delivered_at=self.clock.now(), locked_until=None, last_error=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None) -> None:
+        m = self.model
+        delay = backoff_seconds(row.attempts, retry_after)
+        async with self.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(m).where(m.id == row.id, m.delivered_at.is_(None))
+                .values(next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+                        locked_until=None, last_error=error[:300])
+            )
+        OUTBOX_RETRIED.labels(row.target).inc()
+        log.warning("outbox delivery will be retried",
+                    extra={"event": "outbox.retry", "outbox_id": row.id, "target": row.target,
+                           "attempts": row.attempts, "error": error})
+
+    async def _dead(self, row: OutboxMixin, error: str) -> None:
+        m = self.model
+        async with self.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(m).where(m.id == row.id, m.delivered_at.is_(None))
+                .values(dead_at=self.clock.now(), locked_until=None, last_error=error[:300])
+            )
+        OUTBOX_DEAD.labels(row.target).inc()
+        log.error("outbox delivery refused by the receiver; kept as dead letter",
+                  extra={"event": "outbox.dead", "outbox_id": row.id, "target": row.target,
+                         "error": error})
+
+
+def _retry_after(resp: ServiceResponse) -> float | None:
+    value = resp.headers.get("Retry-After") or resp.headers.get("retry-after")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

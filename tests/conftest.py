@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite: the database backends every test runs against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.common.settings import Settings
+from tests.support.databases import fresh_pg_database, require_pg
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that uses a database runs once on SQLite and once on PostgreSQL."""
+    if request.param == "postgresql":
+        require_pg()
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for this test session: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'livewell.db'}"
+        return
+    with fresh_pg_database() as url:
+        yield url
+
+
+def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own var dir and database, fixed secrets, test clock on."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "var_dir": var_dir,
+        "internal_token": "test-internal-token",
+        "twilio_auth_token": None,
+        "email_inbound_secret": "test-email-secret",
+        "test_clock": True,
+        "relay_poll_seconds": 0.05,
+    }
+    values.update({k.lower(): v for k, v in overrides.items()})
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test (one shared database per backend and session)."""
+    return make_settings(database_url, tmp_path)
