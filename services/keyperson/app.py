@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.app import create_service_app
+from services.common.kit import Kit
 from services.common.settings import Settings
-from services.keyperson.api import router
+from services.keyperson import assignment, outbound
+from services.keyperson import repository as repo
+from services.keyperson.api import ROUTERS
 from services.keyperson.models import KIT_MODELS
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def _timers(kit: Kit) -> AsyncIterator[None]:
+    """Register the delayed jobs the outbox relay runs in this service."""
+
+    async def absence_starts(session: AsyncSession, payload: dict[str, Any]) -> None:
+        now = kit.clock.now()
+        absence = await repo.get_absence(session, str(payload["absence_id"]))
+        if absence is None or not absence.starts_at <= now < absence.ends_at:
+            return  # cancelled, or already over
+        moved = await assignment.move_people_of(session, absence.keyworker_id, now)
+        log.info("absence started; open referrals handed to cover",
+                 extra={"event": "absence.start", "keyworker_id": absence.keyworker_id,
+                        "count": moved})
+
+    kit.relay.local_handlers[outbound.ABSENCE_STARTS] = absence_starts
+    yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The keyperson service."""
     return create_service_app(
         service="keyperson",
         settings=settings or Settings(),
         models=KIT_MODELS,
-        routers=[router],
+        routers=ROUTERS,
         title="Living Well Line: key workers",
-        description="Key worker roster, duty rota and assignment.",
+        description="Key worker roster, 24/7 duty rota and continuity-first assignment of a "
+                    "key worker to each person.",
+        setup=_timers,
     )

@@ -1,25 +1,183 @@
-"""Every query of the keyperson service."""
+"""Every query of the keyperson service (no commits: the request owns the transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.keyperson.models import KeyWorker
+from services.keyperson.models import (
+    Absence,
+    Assignment,
+    KeyPersonLink,
+    KeyWorker,
+    KeyWorkerArea,
+    Shift,
+)
 
+OPEN = ("offered", "accepted", "unassigned")
+
+
+# --- roster -------------------------------------------------------------------------------
 
 async def get_keyworker(session: AsyncSession, keyworker_id: str) -> KeyWorker | None:
     return await session.get(KeyWorker, keyworker_id)
 
 
-async def list_keyworkers(session: AsyncSession, *, active_only: bool = False) -> Sequence[KeyWorker]:
+async def list_keyworkers(session: AsyncSession, *,
+                          active_only: bool = False) -> Sequence[KeyWorker]:
     stmt = select(KeyWorker).order_by(KeyWorker.name, KeyWorker.id)
     if active_only:
         stmt = stmt.where(KeyWorker.active.is_(True))
     return (await session.scalars(stmt)).all()
 
 
-def add(session: AsyncSession, worker: KeyWorker) -> None:
-    session.add(worker)
+async def workers_by_ids(session: AsyncSession, ids: Iterable[str]) -> dict[str, KeyWorker]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(KeyWorker).where(KeyWorker.id.in_(wanted))
+                                 .execution_options(populate_existing=True))
+    return {w.id: w for w in rows}
+
+
+def add(session: AsyncSession, row: object) -> None:
+    session.add(row)
+
+
+async def set_areas(session: AsyncSession, worker: KeyWorker) -> None:
+    """Rewrite the locality/team index rows of one worker."""
+    await session.execute(delete(KeyWorkerArea).where(KeyWorkerArea.keyworker_id == worker.id))
+    session.add_all([KeyWorkerArea(kind="locality", value=v, keyworker_id=worker.id)
+                     for v in set(worker.localities)])
+    session.add_all([KeyWorkerArea(kind="team", value=v, keyworker_id=worker.id)
+                     for v in set(worker.teams)])
+
+
+async def candidate_workers(session: AsyncSession, locality: str, team: str | None,
+                            ) -> Sequence[KeyWorker]:
+    """Active workers with headroom serving the locality or the team (by the area index)."""
+    area = KeyWorkerArea
+    match = and_(area.kind == "locality", area.value == locality)
+    if team is not None:
+        match = or_(match, and_(area.kind == "team", area.value == team))
+    ids = select(area.keyworker_id).where(match)
+    stmt = select(KeyWorker).where(KeyWorker.id.in_(ids), KeyWorker.active.is_(True),
+                                   KeyWorker.caseload < KeyWorker.max_caseload
+                                   ).execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).all()
+
+
+async def take_capacity(session: AsyncSession, keyworker_id: str, now: datetime,
+                        *, over_cap: bool = False) -> bool:
+    """Atomically add one to a worker's caseload if below the maximum (or regardless)."""
+    stmt = (update(KeyWorker).where(KeyWorker.id == keyworker_id, KeyWorker.active.is_(True))
+            .values(caseload=KeyWorker.caseload + 1, last_assigned_at=now)
+            .execution_options(synchronize_session=False))
+    if not over_cap:
+        stmt = stmt.where(KeyWorker.caseload < KeyWorker.max_caseload)
+    result: CursorResult[object] = await session.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
+async def release_capacity(session: AsyncSession, keyworker_id: str) -> None:
+    """One fewer open assignment for the worker (never below zero)."""
+    await session.execute(
+        update(KeyWorker).where(KeyWorker.id == keyworker_id, KeyWorker.caseload > 0)
+        .values(caseload=KeyWorker.caseload - 1).execution_options(synchronize_session=False))
+
+
+# --- absences and rota --------------------------------------------------------------------
+
+async def absent_now(session: AsyncSession, now: datetime) -> set[str]:
+    """Ids of the workers absent at `now`."""
+    rows = await session.scalars(select(Absence.keyworker_id)
+                                 .where(Absence.ends_at > now, Absence.starts_at <= now))
+    return set(rows)
+
+
+async def absences_of(session: AsyncSession, keyworker_id: str) -> Sequence[Absence]:
+    stmt = (select(Absence).where(Absence.keyworker_id == keyworker_id)
+            .order_by(Absence.starts_at, Absence.id))
+    return (await session.scalars(stmt)).all()
+
+
+async def get_absence(session: AsyncSession, absence_id: str) -> Absence | None:
+    return await session.get(Absence, absence_id)
+
+
+async def on_shift_between(session: AsyncSession, ids: Sequence[str], start: datetime,
+                           end: datetime) -> set[str]:
+    """Which of `ids` have any shift overlapping [start, end)."""
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(Shift.keyworker_id).where(Shift.keyworker_id.in_(list(ids)),
+                                         Shift.ends_at > start, Shift.starts_at < end))
+    return set(rows)
+
+
+async def shifts_overlapping(session: AsyncSession, roles: Sequence[str], start: datetime,
+                             end: datetime) -> Sequence[Shift]:
+    """Shifts of `roles` overlapping [start, end), earliest first."""
+    stmt = (select(Shift).where(Shift.role.in_(list(roles)), Shift.ends_at > start,
+                                Shift.starts_at < end)
+            .order_by(Shift.starts_at, Shift.id))
+    return (await session.scalars(stmt)).all()
+
+
+async def get_shift(session: AsyncSession, shift_id: str) -> Shift | None:
+    return await session.get(Shift, shift_id)
+
+
+# --- assignments and links ----------------------------------------------------------------
+
+async def assignment_for(session: AsyncSession, referral_id: str,
+                         *, for_update: bool = False) -> Assignment | None:
+    stmt = select(Assignment).where(Assignment.referral_id == referral_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def open_assignments_of(session: AsyncSession, keyworker_id: str) -> Sequence[Assignment]:
+    stmt = (select(Assignment).where(Assignment.keyworker_id == keyworker_id,
+                                     Assignment.status.in_(("offered", "accepted")))
+            .order_by(Assignment.created_at, Assignment.id).with_for_update())
+    return (await session.scalars(stmt)).all()
+
+
+async def open_assignment_count(session: AsyncSession, person_id: str) -> int:
+    stmt = select(func.count()).select_from(Assignment).where(
+        Assignment.person_id == person_id, Assignment.status.in_(OPEN))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def latest_open_assignment(session: AsyncSession, person_id: str) -> Assignment | None:
+    stmt = (select(Assignment).where(Assignment.person_id == person_id,
+                                     Assignment.status.in_(("offered", "accepted")))
+            .order_by(Assignment.created_at.desc(), Assignment.id).limit(1))
+    return (await session.scalars(stmt)).first()
+
+
+async def link_for(session: AsyncSession, person_id: str) -> KeyPersonLink | None:
+    """The person's current key-person link (ended links are not returned)."""
+    link = await session.get(KeyPersonLink, person_id)
+    return link if link is not None and link.ended_at is None else None
+
+
+async def any_link_for(session: AsyncSession, person_id: str) -> KeyPersonLink | None:
+    return await session.get(KeyPersonLink, person_id)
+
+
+async def absences_overlapping(session: AsyncSession, ids: Sequence[str], start: datetime,
+                               end: datetime) -> Sequence[Absence]:
+    """Absences of `ids` overlapping [start, end)."""
+    if not ids:
+        return []
+    stmt = select(Absence).where(Absence.keyworker_id.in_(list(set(ids))),
+                                 Absence.ends_at > start, Absence.starts_at < end)
+    return (await session.scalars(stmt)).all()

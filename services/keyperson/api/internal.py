@@ -1,0 +1,123 @@
+"""Keyperson's internal API (docs/internal-api.md): assignment steps and voice-path lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from services.common import inbox
+from services.common.deps import ClockDep, SessionDep
+from services.common.errors import NotFound
+from services.keyperson import assignment, duty
+from services.keyperson import repository as repo
+from services.keyperson.models import Assignment, InboxEntry
+from services.keyperson.rota import DutyRole
+from services.keyperson.schemas import (
+    AcceptedBody,
+    AssignmentRequest,
+    AssignmentResult,
+    DeclinedBody,
+    KeyWorkerContact,
+    KeyWorkerOfPerson,
+    OnDutyNumbers,
+)
+
+router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=180)]
+
+
+def result(a: Assignment) -> dict[str, Any]:
+    return AssignmentResult(assignment_id=a.id, keyworker_id=a.keyworker_id, status=a.status,
+                            via=a.via, reasons=a.reasons).model_dump()
+
+
+async def once(session: SessionDep, key: str | None, scope: str, clock: ClockDep,
+               apply: Callable[[], Awaitable[Assignment]]) -> dict[str, Any]:
+    """Apply a delivery once per idempotency key; a repeat gets the stored answer."""
+    inbox_key = f"{scope}:{key}" if key else None
+    if inbox_key is not None:
+        prior = await inbox.seen(session, InboxEntry, inbox_key)
+        if prior is not None and prior.response is not None:
+            return prior.response
+    body = result(await apply())
+    if inbox_key is not None:
+        inbox.remember(session, InboxEntry, inbox_key, body, clock.now())
+    return body
+
+
+@router.post("/assignments", response_model=AssignmentResult)
+async def create_assignment(body: AssignmentRequest, session: SessionDep, clock: ClockDep,
+                            key: IdempotencyKey = None) -> dict[str, Any]:
+    """Give a referral its key worker (idempotent per referral)."""
+    return await once(session, key, "assign", clock,
+                      lambda: assignment.assign(session, body, clock.now()))
+
+
+@router.post("/assignments/{referral_id}/accepted", response_model=AssignmentResult)
+async def handoff_accepted(referral_id: str, body: AcceptedBody, session: SessionDep,
+                           clock: ClockDep, key: IdempotencyKey = None) -> dict[str, Any]:
+    """The worker accepted the handoff."""
+    return await once(session, key, "accepted", clock, lambda: assignment.accepted(
+        session, referral_id, body.keyworker_id, clock.now()))
+
+
+@router.post("/assignments/{referral_id}/declined", response_model=AssignmentResult)
+async def handoff_declined(referral_id: str, body: DeclinedBody, session: SessionDep,
+                           clock: ClockDep, key: IdempotencyKey = None) -> dict[str, Any]:
+    """The worker declined, or the handoff expired or failed: offer the next candidate."""
+    return await once(session, key, "declined", clock, lambda: assignment.declined(
+        session, referral_id, body.keyworker_id, clock.now()))
+
+
+@router.post("/assignments/{referral_id}/closed", response_model=AssignmentResult)
+async def referral_closed(referral_id: str, session: SessionDep, clock: ClockDep,
+                          key: IdempotencyKey = None) -> dict[str, Any]:
+    """The referral is closed: free the worker's capacity, end the key-person link."""
+    return await once(session, key, "closed", clock,
+                      lambda: assignment.closed(session, referral_id, clock.now()))
+
+
+@router.get("/rota/on-duty", response_model=OnDutyNumbers)
+async def on_duty_numbers(session: SessionDep, clock: ClockDep, role: DutyRole = "crisis_duty",
+                          locality: str | None = None, fallback: bool = True) -> OnDutyNumbers:
+    """Numbers to dial now, in order; with `fallback` the escalation roles follow."""
+    return OnDutyNumbers(numbers=await duty.dial_numbers(session, role, clock.now(), locality,
+                                                         fallback))
+
+
+@router.get("/people/{person_id}/key-worker", response_model=KeyWorkerOfPerson)
+async def key_worker_of(person_id: str, session: SessionDep,
+                        clock: ClockDep) -> KeyWorkerOfPerson:
+    """The person's key worker to put a call through to: their key person, or whoever covers
+    while the key person is away; 404 when there is none."""
+    now = clock.now()
+    absent = await repo.absent_now(session, now)
+    ids: list[str] = []
+    link = await repo.link_for(session, person_id)
+    if link is not None:
+        ids.append(link.keyworker_id)
+    latest = await repo.latest_open_assignment(session, person_id)
+    if latest is not None and latest.keyworker_id is not None:
+        ids.append(latest.keyworker_id)
+    workers = await repo.workers_by_ids(session, ids)
+    for worker_id in ids:
+        worker = workers.get(worker_id)
+        if worker is not None and worker.active and worker.id not in absent:
+            on_duty = await repo.on_shift_between(session, [worker.id], now,
+                                                   now + timedelta(microseconds=1))
+            return KeyWorkerOfPerson(keyworker_id=worker.id, phone=worker.phone,
+                                     on_duty=bool(on_duty))
+    raise NotFound("key worker for that person")
+
+
+@router.get("/keyworkers/{keyworker_id}", response_model=KeyWorkerContact)
+async def keyworker_contact(keyworker_id: str, session: SessionDep) -> KeyWorkerContact:
+    """A worker's current contact details (for notify)."""
+    worker = await repo.get_keyworker(session, keyworker_id)
+    if worker is None:
+        raise NotFound("key worker")
+    return KeyWorkerContact(id=worker.id, phone=worker.phone, email=worker.email,
+                            active=worker.active)

@@ -1,0 +1,142 @@
+"""The key worker roster and absences (staff keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from services.common.audit import audit
+from services.common.deps import ClockDep, SessionDep, StaffDep
+from services.common.errors import NotFound
+from services.common.ids import new_id
+from services.keyperson import assignment, outbound
+from services.keyperson import repository as repo
+from services.keyperson.models import Absence, AuditEntry, KeyWorker
+from services.keyperson.schemas import (
+    AbsenceCreate,
+    AbsenceRead,
+    KeyWorkerCreate,
+    KeyWorkerRead,
+    KeyWorkerUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/keyworkers", tags=["key workers"])
+
+
+async def _worker(session: SessionDep, keyworker_id: str) -> KeyWorker:
+    worker = await repo.get_keyworker(session, keyworker_id)
+    if worker is None:
+        raise NotFound("key worker")
+    return worker
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyWorkerRead)
+async def create_keyworker(body: KeyWorkerCreate, session: SessionDep, actor: StaffDep,
+                           clock: ClockDep) -> KeyWorker:
+    """Add a key worker to the roster. The mobile number is stored in E.164; `localities`
+    and `teams` decide which referrals the worker is considered for, `skills` (such as
+    `lang:pl`) are matched against what a referral needs."""
+    now = clock.now()
+    worker = KeyWorker(id=new_id(), caseload=0, active=True, last_assigned_at=None,
+                       created_at=now, updated_at=now, **body.model_dump())
+    repo.add(session, worker)
+    await session.flush()
+    await repo.set_areas(session, worker)
+    audit(session, AuditEntry, actor, "create", "keyworker", worker.id, now)
+    return worker
+
+
+@router.get("", response_model=list[KeyWorkerRead])
+async def list_keyworkers(session: SessionDep, _: StaffDep,
+                          active_only: bool = False) -> list[KeyWorker]:
+    """The whole roster, by name (deactivated workers too unless `active_only=true`)."""
+    return list(await repo.list_keyworkers(session, active_only=active_only))
+
+
+@router.get("/{keyworker_id}", response_model=KeyWorkerRead)
+async def get_keyworker(keyworker_id: str, session: SessionDep, _: StaffDep) -> KeyWorker:
+    """One key worker, with their current caseload."""
+    return await _worker(session, keyworker_id)
+
+
+@router.patch("/{keyworker_id}", response_model=KeyWorkerRead)
+async def update_keyworker(keyworker_id: str, body: KeyWorkerUpdate, session: SessionDep,
+                           actor: StaffDep, clock: ClockDep) -> KeyWorker:
+    """Change some fields of a key worker. Setting `active` to false moves their open
+    referrals to other workers, as `DELETE` does."""
+    now = clock.now()
+    worker = await _worker(session, keyworker_id)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is not None or name == "email":
+            setattr(worker, name, value)
+    worker.updated_at = now
+    if "localities" in changes or "teams" in changes:
+        await repo.set_areas(session, worker)
+    if changes.get("active") is False:
+        await session.flush()
+        await assignment.move_people_of(session, worker.id, now)
+    audit(session, AuditEntry, actor, "update", "keyworker", worker.id, now)
+    await session.refresh(worker)
+    return worker
+
+
+@router.delete("/{keyworker_id}", response_model=KeyWorkerRead)
+async def deactivate_keyworker(keyworker_id: str, session: SessionDep, actor: StaffDep,
+                               clock: ClockDep) -> KeyWorker:
+    """Take a worker off the roster: they get no new referrals and their open referrals are
+    handed to other workers. The record and its history are kept (`active: false`)."""
+    now = clock.now()
+    worker = await _worker(session, keyworker_id)
+    if worker.active:
+        worker.active, worker.updated_at = False, now
+        await session.flush()
+        await assignment.move_people_of(session, worker.id, now)
+        audit(session, AuditEntry, actor, "deactivate", "keyworker", worker.id, now)
+    await session.refresh(worker)
+    return worker
+
+
+@router.post("/{keyworker_id}/absences", status_code=status.HTTP_201_CREATED,
+             response_model=AbsenceRead)
+async def add_absence(keyworker_id: str, body: AbsenceCreate, session: SessionDep,
+                      actor: StaffDep, clock: ClockDep) -> AbsenceRead:
+    """Record that a worker is away from `starts_at` to `ends_at`. While away they are not
+    offered referrals or dialled from the rota. When the absence starts (at once if it already
+    has) their open referrals are handed to cover with new handoffs; the person's key person
+    stays the same, so continuity returns when the worker is back."""
+    now = clock.now()
+    worker = await _worker(session, keyworker_id)
+    absence = Absence(id=new_id(), keyworker_id=worker.id, kind=body.kind,
+                      starts_at=body.starts_at, ends_at=body.ends_at, created_at=now)
+    repo.add(session, absence)
+    await session.flush()
+    moved = 0
+    if absence.starts_at <= now < absence.ends_at:
+        moved = await assignment.move_people_of(session, worker.id, now)
+    elif absence.starts_at > now:
+        outbound.absence_timer(session, absence.id, now,
+                               (absence.starts_at - now).total_seconds())
+    audit(session, AuditEntry, actor, "create", "absence", absence.id, now)
+    return AbsenceRead.model_validate(absence).model_copy(update={"reassigned": moved})
+
+
+@router.get("/{keyworker_id}/absences", response_model=list[AbsenceRead])
+async def list_absences(keyworker_id: str, session: SessionDep,
+                        _: StaffDep) -> list[AbsenceRead]:
+    """A worker's absences, earliest first."""
+    await _worker(session, keyworker_id)
+    return [AbsenceRead.model_validate(a) for a in await repo.absences_of(session, keyworker_id)]
+
+
+@router.delete("/{keyworker_id}/absences/{absence_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_absence(keyworker_id: str, absence_id: str, session: SessionDep,
+                         actor: StaffDep, clock: ClockDep) -> None:
+    """Cancel an absence (the worker is available again). Referrals already handed to
+    cover stay with cover."""
+    absence = await repo.get_absence(session, absence_id)
+    if absence is None or absence.keyworker_id != keyworker_id:
+        raise NotFound("absence")
+    await session.delete(absence)
+    audit(session, AuditEntry, actor, "delete", "absence", absence_id, clock.now())

@@ -1,0 +1,227 @@
+"""Assignment: choose a key worker for a referral, atomically, and move it on when needed.
+
+Capacity is taken with one conditional UPDATE (`caseload < max_caseload`, checked by its
+rowcount). PostgreSQL row-locks the worker for the rest of the transaction and re-checks the
+condition after a concurrent writer commits; SQLite runs one writer at a time. Either way two
+assignments at the same moment can never push a worker past their maximum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.errors import NotFound
+from services.common.ids import new_id
+from services.keyperson import outbound
+from services.keyperson import repository as repo
+from services.keyperson.models import Assignment, KeyPersonLink, KeyWorker
+from services.keyperson.ranking import Need, Ranking, WorkerFacts, rank
+from services.keyperson.schemas import AssignmentRequest
+
+TOP = 20
+HOLDER_ROLES = ("duty_coordinator", "backup_manager")
+
+
+@dataclass
+class Choice:
+    """Who gets the referral, by which rule, and the ranking behind it."""
+
+    worker: KeyWorker | None
+    via: str
+    reasons: list[str]
+    ranking: Ranking = field(default_factory=Ranking)
+
+
+async def gather(session: AsyncSession, need: Need, now: datetime,
+                 respond_by: datetime) -> tuple[list[WorkerFacts], dict[str, KeyWorker]]:
+    """The facts the rules need, from indexed queries only."""
+    workers = {w.id: w for w in await repo.candidate_workers(session, need.locality, need.team)}
+    if need.key_worker_id is not None and need.key_worker_id not in workers:
+        workers.update(await repo.workers_by_ids(session, [need.key_worker_id]))
+    absent = await repo.absent_now(session, now)
+    on_shift: set[str] = set()
+    if need.needs_shift:
+        window_end = max(respond_by, now + timedelta(minutes=1))
+        on_shift = await repo.on_shift_between(session, list(workers), now, window_end)
+    facts = [WorkerFacts(id=w.id, localities=tuple(w.localities), teams=tuple(w.teams),
+                         skills=tuple(w.skills), caseload=w.caseload,
+                         max_caseload=w.max_caseload, active=w.active, absent=w.id in absent,
+                         on_shift_in_window=w.id in on_shift,
+                         last_assigned_at=w.last_assigned_at)
+             for w in workers.values()]
+    return facts, workers
+
+
+async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
+                 *, dry_run: bool = False) -> Choice:
+    """Rank, then take the first candidate whose capacity can be taken atomically."""
+    facts, workers = await gather(session, need, now, respond_by)
+    ranking = rank(need, facts)
+    for cand in ranking.ordered:
+        if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
+            via = "continuity" if cand.continuity else "ranking"
+            reasons = [*ranking.reasons, *cand.reasons]
+            return Choice(workers[cand.keyworker_id], via, reasons, ranking)
+        ranking.excluded[cand.keyworker_id] = "reached maximum caseload meanwhile"
+    holder = await duty_holder(session, need, now, dry_run=dry_run)
+    why = "nobody fits: no eligible key worker for this locality/team"
+    if holder is not None:
+        return Choice(holder, "duty_coordinator",
+                      [*ranking.reasons, why, "held by the duty coordinator on duty"], ranking)
+    return Choice(None, "unassigned",
+                  [*ranking.reasons, why, "no duty coordinator or backup manager on duty"],
+                  ranking)
+
+
+async def duty_holder(session: AsyncSession, need: Need, now: datetime,
+                      *, dry_run: bool = False) -> KeyWorker | None:
+    """The on-duty coordinator (then backup manager) who holds a referral nobody fits."""
+    shifts = await repo.shifts_overlapping(session, HOLDER_ROLES, now, now + timedelta(seconds=1))
+    absent = await repo.absent_now(session, now)
+    workers = await repo.workers_by_ids(session, [s.keyworker_id for s in shifts])
+    ordered = sorted(shifts, key=lambda s: (
+        HOLDER_ROLES.index(s.role), s.locality != need.locality, s.locality is not None,
+        s.starts_at, s.keyworker_id))
+    for shift in ordered:
+        worker = workers.get(shift.keyworker_id)
+        if (worker is None or not worker.active or worker.id in absent
+                or worker.id in need.declined):
+            continue
+        if dry_run or await repo.take_capacity(session, worker.id, now, over_cap=True):
+            return worker
+    return None
+
+
+def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None,
+           key_worker: KeyWorker | None, now: datetime) -> None:
+    a.keyworker_id = choice.worker.id if choice.worker else None
+    a.status = "offered" if choice.worker else "unassigned"
+    a.via = choice.via
+    a.reasons = choice.reasons
+    a.candidates = [c.as_dict(i + 1) for i, c in enumerate(choice.ranking.ordered[:TOP])]
+    a.accepted_at = None
+    a.updated_at = now
+    keeps_link = (link is not None and key_worker is not None and key_worker.active
+                  and link.keyworker_id != a.keyworker_id)
+    a.cover_for = link.keyworker_id if keeps_link and link is not None else None
+
+
+def _announce(session: AsyncSession, a: Assignment, worker: KeyWorker | None, event: str,
+              now: datetime) -> None:
+    if worker is not None:
+        outbound.handoff(session, a, worker, now)
+        outbound.referral_event(session, a, event, now)
+    if a.via in ("duty_coordinator", "unassigned"):
+        outbound.nobody_fits(session, a, now)
+
+
+async def _need_for(session: AsyncSession, a: Assignment,
+                    ) -> tuple[Need, KeyPersonLink | None, KeyWorker | None]:
+    link = await repo.link_for(session, a.person_id)
+    key_worker = await repo.get_keyworker(session, link.keyworker_id) if link else None
+    need = Need(a.locality, a.team, tuple(a.skills), a.urgency,
+                link.keyworker_id if link else None, frozenset(a.declined))
+    return need, link, key_worker
+
+
+async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -> Assignment:
+    """Give the referral a key worker (idempotent per referral) and hand it to them."""
+    existing = await repo.assignment_for(session, req.referral_id)
+    if existing is not None:
+        return existing
+    a = Assignment(id=new_id(), referral_id=req.referral_id, reference=req.reference,
+                   person_id=req.person_id, locality=req.locality, team=req.team,
+                   urgency=req.urgency, respond_by=req.respond_by, skills=list(req.skills),
+                   declined=[], attempt=1, created_at=now, closed_at=None)
+    need, link, key_worker = await _need_for(session, a)
+    choice = await choose(session, need, now, req.respond_by)
+    _apply(a, choice, link, key_worker, now)
+    repo.add(session, a)
+    await session.flush()
+    _announce(session, a, choice.worker, "assigned", now)
+    return a
+
+
+async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
+    """Offer the referral to the next ranked candidate (a new handoff, attempt n+1)."""
+    need, link, key_worker = await _need_for(session, a)
+    choice = await choose(session, need, now, a.respond_by)
+    a.attempt += 1
+    _apply(a, choice, link, key_worker, now)
+    _announce(session, a, choice.worker, "reassigned", now)
+
+
+async def _locked(session: AsyncSession, referral_id: str) -> Assignment:
+    a = await repo.assignment_for(session, referral_id, for_update=True)
+    if a is None:
+        raise NotFound("assignment for that referral")
+    return a
+
+
+async def declined(session: AsyncSession, referral_id: str, keyworker_id: str,
+                   now: datetime) -> Assignment:
+    """The worker declined (or the handoff expired or failed): move on to the next candidate.
+
+    A report about a worker who no longer holds the offer changes nothing.
+    """
+    a = await _locked(session, referral_id)
+    if a.status != "offered" or a.keyworker_id != keyworker_id:
+        return a
+    await repo.release_capacity(session, keyworker_id)
+    a.declined = [*a.declined, keyworker_id]
+    await reoffer(session, a, now)
+    return a
+
+
+async def accepted(session: AsyncSession, referral_id: str, keyworker_id: str,
+                   now: datetime) -> Assignment:
+    """The worker accepted: they become the person's key person (unless only covering)."""
+    a = await _locked(session, referral_id)
+    if a.keyworker_id != keyworker_id or a.status not in ("offered", "accepted"):
+        return a
+    if a.status == "offered":
+        a.status, a.accepted_at, a.updated_at = "accepted", now, now
+    if a.cover_for is None:
+        await set_link(session, a.person_id, keyworker_id, now)
+    return a
+
+
+async def set_link(session: AsyncSession, person_id: str, keyworker_id: str,
+                   now: datetime) -> None:
+    """Make `keyworker_id` the person's key person."""
+    link = await repo.any_link_for(session, person_id)
+    if link is None:
+        repo.add(session, KeyPersonLink(person_id=person_id, keyworker_id=keyworker_id,
+                                        since=now, ended_at=None))
+    elif link.keyworker_id != keyworker_id or link.ended_at is not None:
+        link.keyworker_id, link.since, link.ended_at = keyworker_id, now, None
+
+
+async def closed(session: AsyncSession, referral_id: str, now: datetime) -> Assignment:
+    """The referral is closed: free the worker's capacity; with no other open referral the
+    person's key-person link ends."""
+    a = await _locked(session, referral_id)
+    if a.status == "closed":
+        return a
+    if a.status in ("offered", "accepted") and a.keyworker_id is not None:
+        await repo.release_capacity(session, a.keyworker_id)
+    a.status, a.closed_at, a.updated_at = "closed", now, now
+    await session.flush()
+    if await repo.open_assignment_count(session, a.person_id) == 0:
+        link = await repo.link_for(session, a.person_id)
+        if link is not None:
+            link.ended_at = now
+    return a
+
+
+async def move_people_of(session: AsyncSession, keyworker_id: str, now: datetime) -> int:
+    """Reassign every open referral of an absent or deactivated worker; returns how many."""
+    moved = 0
+    for a in await repo.open_assignments_of(session, keyworker_id):
+        await repo.release_capacity(session, keyworker_id)
+        await reoffer(session, a, now)
+        moved += 1
+    return moved
