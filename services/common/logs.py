@@ -64,5 +64,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("aiohttp.access").disabled = True
     for noisy in ("twilio.http_client", "aiosqlite", "sqlalchemy.engine", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

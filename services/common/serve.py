@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
-def serve(app: FastAPI, port: int, host: str = "127.0.0.1") -> None:
+def serve_asgi(app: ASGIApp, port: int, host: str = "127.0.0.1") -> None:
     """Serve until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=10, server_header=False)
+                timeout_graceful_shutdown=10, server_header=False, lifespan="on")
+
+
+serve = serve_asgi

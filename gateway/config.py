@@ -1,0 +1,23 @@
+"""The gateway's own settings, on top of the shared ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Timeouts, size limits and rate limits of the public entry (`LIVEWELL_GATEWAY_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVEWELL_GATEWAY_", env_file=".env",
+                                      extra="ignore")
+
+    voice_timeout_seconds: float = Field(default=2.0, description="then the fail-safe answers")
+    webhook_timeout_seconds: float = 10.0
+    api_timeout_seconds: float = 15.0
+    max_body_bytes: int = 1_000_000
+    max_email_bytes: int = 20_000_000
+    key_cache_seconds: float = 5.0
+    rate_limit_key: str = "600/minute"
+    rate_limit_anonymous: str = "60/minute"
+    rate_limit_webhook: str = "6000/minute"

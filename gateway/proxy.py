@@ -1,0 +1,90 @@
+"""Forwarding to the owning service over one pooled aiohttp session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from gateway.routes import Route
+from services.common.context import (
+    H_ACTOR_KIND,
+    H_INTERNAL_TOKEN,
+    H_KEY_ID,
+    H_ORG,
+    H_REQUEST_ID,
+    H_ROLE,
+    INTERNAL_HEADERS,
+)
+from services.common.settings import Settings
+
+HOP_BY_HOP = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
+    b"trailers", b"transfer-encoding", b"upgrade", b"host", b"content-length",
+    b"authorization", b"x-twilio-signature", b"x-request-id",
+    *(h.encode() for h in INTERNAL_HEADERS),
+})
+PASS_BACK = ("content-type", "retry-after", "location", "cache-control", "etag", "link")
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str
+    key_id: str | None = None
+    org: str | None = None
+    role: str | None = None
+
+
+class Forwarder:
+    """Sends a request on to its service with the internal token, request id and actor."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._bases = {name: settings.service_url(name)
+                       for name in ("intake", "referral", "keyperson", "notify")}
+        self._token = settings.internal_secret
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=30, ttl_dns_cache=300),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent",),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def headers_for(self, raw: list[tuple[bytes, bytes]], principal: Principal,
+                    request_id: str) -> dict[str, str]:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw
+                   if k.lower() not in HOP_BY_HOP}
+        headers[H_INTERNAL_TOKEN] = self._token
+        headers[H_REQUEST_ID] = request_id
+        headers[H_ACTOR_KIND] = principal.kind
+        if principal.key_id:
+            headers[H_KEY_ID] = principal.key_id
+            headers[H_ORG] = principal.org or ""
+            headers[H_ROLE] = principal.role or ""
+        return headers
+
+    async def forward(self, route: Route, method: str, path: str, query: str,
+                      headers: dict[str, str], body: bytes, timeout: float) -> Upstream:
+        """One request to the service; raises on connection failure or timeout."""
+        assert self._session is not None
+        url = self._bases[route.service] + path + (f"?{query}" if query else "")
+        async with self._session.request(
+            method, url, data=body or None, headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False,
+        ) as resp:
+            payload = await resp.read()
+            out = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                   for k, v in resp.headers.items() if k.lower() in PASS_BACK]
+            return Upstream(resp.status, out, payload)

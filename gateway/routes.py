@@ -1,0 +1,49 @@
+"""Which service owns which public path, and how each kind of caller authenticates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from services.common.settings import ServiceName
+
+Auth = Literal["twilio", "email", "key"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    prefix: str
+    service: ServiceName
+    auth: Auth
+
+    def matches(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/twilio/voice", "intake", "twilio"),
+    Route("/twilio/sms", "intake", "twilio"),
+    Route("/twilio/status", "notify", "twilio"),
+    Route("/email/inbound", "intake", "email"),
+    Route("/api/v1/referrals", "referral", "key"),
+    Route("/api/v1/routing", "referral", "key"),
+    Route("/api/v1/sla", "referral", "key"),
+    Route("/api/v1/webhooks", "referral", "key"),
+    Route("/fhir", "referral", "key"),
+    Route("/api/v1/keyworkers", "keyperson", "key"),
+    Route("/api/v1/rota", "keyperson", "key"),
+    Route("/api/v1/assignments", "keyperson", "key"),
+    Route("/api/v1/callbacks", "intake", "key"),
+    Route("/api/v1/people", "intake", "key"),
+    Route("/api/v1/contacts", "intake", "key"),
+    Route("/api/v1/handoffs", "notify", "key"),
+    Route("/api/v1/alerts", "notify", "key"),
+)
+
+
+def match(path: str) -> Route | None:
+    """The route that owns `path`; None for anything not public (including `/internal/…`)."""
+    for route in ROUTES:
+        if route.matches(path):
+            return route
+    return None

@@ -1,0 +1,3 @@
+from livewell.cli import main
+
+raise SystemExit(main())

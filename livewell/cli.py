@@ -1,0 +1,170 @@
+"""`livewell`: run, migrate and operate the Living Well Line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.common.settings import Settings
+
+SERVABLE = ("gateway", "intake", "referral", "keyperson", "notify")
+
+
+def _status(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from livewell.supervisor import run_supervisor
+
+    return run_supervisor(Settings())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common.migrations import MIGRATED, upgrade
+
+    settings = Settings()
+    for service in args.service or MIGRATED:
+        _status(f"migrating {service}")
+        upgrade(settings, service)
+    _status("databases are up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from services.common.serve import serve_asgi
+
+    settings = Settings()
+    if args.service == "gateway":
+        from gateway.app import create_app as create_gateway
+
+        serve_asgi(create_gateway(settings), settings.gateway_port)
+        return 0
+    module = __import__(f"services.{args.service}.app", fromlist=["create_app"])
+    serve_asgi(module.create_app(settings), settings.service_port(args.service))
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    return asyncio.run(_keys(args))
+
+
+async def _keys(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from gateway import keys
+    from gateway.models import ApiKey, AuditEntry
+    from services.common.audit import audit
+    from services.common.clock import Clock
+    from services.common.context import Actor
+    from services.common.db import Database
+    from services.common.migrations import upgrade
+
+    settings = Settings()
+    upgrade(settings, "gateway")
+    db = Database(settings, "gateway")
+    now = Clock().now()
+    operator = Actor(kind="system", key_id="cli")
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            if args.keys_command == "create":
+                try:
+                    row, secret = keys.new_key(session, args.org, args.role, args.name, now)
+                except ValueError as exc:
+                    print(f"livewell keys create: {exc}", file=sys.stderr)
+                    return 2
+                audit(session, AuditEntry, operator, "create", "api_key", row.id, now)
+                if args.json:
+                    print(json.dumps({"id": row.id, "org": row.org, "role": row.role,
+                                      "key": secret}))
+                else:
+                    print(f"Key for {row.org} ({row.role}), id {row.id}.")
+                    print("It is shown once; store it now:")
+                    print(secret)
+            elif args.keys_command == "list":
+                rows = (await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all()
+                for r in rows:
+                    state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+                    print(f"{r.id}  lw_{r.prefix}_…  {r.role:<8} {state:<18} {r.org}")
+                if not rows:
+                    print("No keys yet. Create one with: livewell keys create --org … --role …")
+            else:
+                if not await keys.revoke(session, args.key_id, now):
+                    print(f"No active key {args.key_id}.", file=sys.stderr)
+                    return 1
+                audit(session, AuditEntry, operator, "revoke", "api_key", args.key_id, now)
+                print(f"Revoked {args.key_id}; it stops working within seconds.")
+    finally:
+        await db.dispose()
+    return 0
+
+
+def cmd_routing(args: argparse.Namespace) -> int:
+    from services.referral.routing_cases import run_routing_test
+
+    return run_routing_test(Path(args.cases), Path(args.rules) if args.rules else None)
+
+
+def cmd_twilio_mock(args: argparse.Namespace) -> int:
+    from livewell.twilio_mock.__main__ import main as mock_main
+
+    return int(mock_main(args.mock_args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livewell",
+        description="Living Well Line: a 24/7 single-number mental-health front door. "
+                    "Settings come from the environment or .env (see README).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="migrate, start the gateway and the four services, "
+                                   "restart any that dies; Ctrl-C stops all")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("migrate", help="bring every service's database up to date")
+    p.add_argument("--service", action="append", choices=SERVABLE,
+                   help="only this one (repeatable)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("serve", help="run one process (what `run` starts for each)")
+    p.add_argument("service", choices=SERVABLE)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="API keys for partners and staff")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    k = keys_sub.add_parser("create", help="create a key and print it once")
+    k.add_argument("--org", required=True, help='organisation, e.g. "Lambeth Police"')
+    k.add_argument("--role", required=True, choices=("partner", "staff", "admin"))
+    k.add_argument("--name", help="what the key is for")
+    k.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    keys_sub.add_parser("list", help="list keys (never the secrets)")
+    k = keys_sub.add_parser("revoke", help="revoke a key by id or prefix")
+    k.add_argument("key_id")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("routing", help="routing rules tools")
+    routing_sub = p.add_subparsers(dest="routing_command", required=True, metavar="ACTION")
+    r = routing_sub.add_parser("test", help="check a CSV table of cases against a rules file")
+    r.add_argument("cases", help="CSV of cases with their expected route")
+    r.add_argument("--rules", help="rules file to try (default: the rules in force)")
+    p.set_defaults(func=cmd_routing)
+
+    p = sub.add_parser("twilio-mock", help="a local Twilio-compatible REST API for development",
+                       add_help=False)
+    p.add_argument("mock_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_twilio_mock)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
