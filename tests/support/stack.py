@@ -1,0 +1,167 @@
+"""The whole system as it runs for real: `livewell run` (the supervisor and its five processes)
+on free 127.0.0.1 ports, in front of the Twilio mock, spoken to over HTTP like Twilio and a
+partner's system would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, MockClient, free_port, twilio_mock_process
+
+SERVICES = ("intake", "referral", "keyperson", "notify")
+INTERNAL_TOKEN = "e2e-internal-token"
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    ports: dict[str, int]
+    env: dict[str, str]
+    var_dir: Path
+    log_path: Path
+    twilio: MockClient
+    supervisor: subprocess.Popen[bytes]
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def twilio_number(self) -> str:
+        return self.env["TWILIO_PHONE_NUMBER"]
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def sign(self, path: str, params: dict[str, str]) -> dict[str, str]:
+        """Headers Twilio would send with this webhook."""
+        url = self.gateway_url + path
+        return {"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, params)}
+
+    def key(self, org: str, role: str = "partner") -> str:
+        """An API key for `org`, made once with `livewell keys create` as an operator would."""
+        if (org, role) not in self.keys:
+            out = subprocess.run(
+                [sys.executable, "-m", "livewell", "keys", "create", "--org", org, "--role",
+                 role, "--json"], env=self.env, cwd=self.var_dir.parent, check=True,
+                capture_output=True, timeout=60)
+            self.keys[(org, role)] = json.loads(out.stdout)["key"]
+        return self.keys[(org, role)]
+
+    def auth(self, org: str, role: str = "partner") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key(org, role)}"}
+
+    def processes(self) -> dict[str, Any]:
+        """The supervisor's record of its children (pid and restarts)."""
+        data: dict[str, Any] = json.loads((self.var_dir / "run" / "processes.json").read_text())
+        return data
+
+    async def advance_clock(self, seconds: float) -> None:
+        """Move every service's test clock (and the mock's) forward."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            for name in SERVICES:
+                resp = await client.post(self.service_url(name) + "/internal/clock/advance",
+                                         json={"seconds": seconds},
+                                         headers={"x-internal-token": INTERNAL_TOKEN})
+                resp.raise_for_status()
+        await self.twilio.advance(seconds)
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0,
+                     interval: float = 0.1, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            resp = httpx.get(url + "/readyz", timeout=2)
+            if resp.status_code == 200:
+                return
+            last = resp.text
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.2)
+    tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+    raise RuntimeError(f"the stack was not ready in {timeout} s ({last[:500]})\n{tail}")
+
+
+@contextmanager
+def running_stack(database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None,
+                  ready_timeout: float = 90.0) -> Iterator[Stack]:
+    """Start the mock and `livewell run`; stop both (and check nothing is left running)."""
+    ports = {name: free_port() for name in ("gateway", *SERVICES)}
+    gateway_url = f"http://127.0.0.1:{ports['gateway']}"
+    var_dir = workdir / "var"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "stack.log"
+    with twilio_mock_process(gateway_url=gateway_url, public_url=gateway_url) as mock:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("LIVEWELL_", "TWILIO_"))},
+            "DATABASE_URL": database_url,
+            "GATEWAY_PORT": str(ports["gateway"]),
+            **{f"{n.upper()}_URL": f"http://127.0.0.1:{ports[n]}" for n in SERVICES},
+            "PUBLIC_BASE_URL": gateway_url,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": mock.base_url,
+            "TWILIO_PHONE_NUMBER": "+442000000000",
+            "EMAIL_INBOUND_SECRET": "e2e-email-secret",
+            "LIVEWELL_INTERNAL_TOKEN": INTERNAL_TOKEN,
+            "LIVEWELL_VAR_DIR": str(var_dir),
+            "LIVEWELL_TEST_CLOCK": "1",
+            "LIVEWELL_RELAY_POLL_SECONDS": "0.2",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "livewell", "run"], env=env,
+                                    cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        stack = Stack(gateway_url=gateway_url, ports=ports, env=env, var_dir=var_dir,
+                      log_path=log_path, twilio=mock, supervisor=proc)
+        try:
+            _wait_ready(gateway_url, proc, log_path, ready_timeout)
+            yield stack
+        finally:
+            children = []
+            with contextlib.suppress(Exception):
+                children = [c["pid"] for c in stack.processes()["children"].values()]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            for pid in children:  # the supervisor stops its children; make sure of it
+                with contextlib.suppress(ProcessLookupError, TypeError):
+                    os.kill(pid, signal.SIGKILL)
