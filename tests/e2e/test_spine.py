@@ -32,7 +32,8 @@ async def test_a_signed_call_gets_the_menu_and_an_unsigned_one_is_refused(stack:
             "From": "+447700900123", "To": stack.twilio_number, "CallStatus": "ringing",
             "Direction": "inbound", "ApiVersion": "2010-04-01"}
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
-        resp = await http.post("/twilio/voice", data=call, headers=stack.sign("/twilio/voice", call))
+        signed = stack.sign("/twilio/voice", call)
+        resp = await http.post("/twilio/voice", data=call, headers=signed)
         assert resp.status_code == 200
         root = ET.fromstring(resp.text)
         assert root.tag == "Response"
