@@ -42,10 +42,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.service == "gateway":
         from gateway.app import create_app as create_gateway
 
-        serve_asgi(create_gateway(settings), settings.gateway_port)
+        serve_asgi(create_gateway(settings), settings.gateway_port, settings.bind_host)
         return 0
     module = __import__(f"services.{args.service}.app", fromlist=["create_app"])
-    serve_asgi(module.create_app(settings), settings.service_port(args.service))
+    serve_asgi(module.create_app(settings), settings.service_port(args.service),
+               settings.bind_host)
     return 0
 
 

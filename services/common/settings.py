@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     test_clock: bool = Field(default=False, alias="LIVEWELL_TEST_CLOCK")
     relay_poll_seconds: float = Field(default=0.5, alias="LIVEWELL_RELAY_POLL_SECONDS")
     db_pool_size: int = Field(default=10, alias="LIVEWELL_DB_POOL_SIZE")
+    bind_host: str = Field(default="127.0.0.1", alias="LIVEWELL_BIND_HOST")
 
     def service_url(self, name: ServiceName) -> str:
         """Base URL of one of the four services."""
