@@ -1,0 +1,1 @@
+"""Intake's routes: Twilio webhooks, email in, staff APIs and the internal API."""

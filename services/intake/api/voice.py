@@ -1,0 +1,130 @@
+"""`/twilio/voice…`: the IVR. Twilio posts form fields; every answer is TwiML."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from twilio.twiml.voice_response import VoiceResponse
+
+from services.common.deps import ClockDep, SessionDep
+from services.intake import calls, ivr
+from services.intake.api.twiml import TWIML_RESPONSES, twilio_form, twiml
+from services.intake.runtime import Intake, IntakeDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/twilio/voice", tags=["voice (Twilio)"])
+Purpose = Annotated[str, Query(pattern="^(support|professional|key_worker)$")]
+
+
+async def _safely(session: AsyncSession, intake: Intake, step: Awaitable[VoiceResponse],
+                  name: str) -> Response:
+    """Run a step; if it fails, undo its writes and still give the caller the safe route."""
+    try:
+        return twiml(await step)
+    except Exception:
+        await session.rollback()
+        log.exception("voice step failed; answered with the fail-safe",
+                      extra={"event": "call.step_failed", "step": name})
+        settings = intake.kit.settings
+        return twiml(ivr.fail_safe(intake.script, settings.crisis_line_number,
+                                   settings.twilio_phone_number))
+
+
+@router.post("", response_class=Response, responses=TWIML_RESPONSES)
+async def incoming_call(request: Request, session: SessionDep, intake: IntakeDep,
+                        clock: ClockDep) -> Response:
+    """A call to the single number (Twilio's Voice webhook, already signature-checked by the
+    gateway). Records the call as a contact (once per `CallSid`) and answers the greeting and
+    menu: 1 crisis, 2 support or a call back, 3 professionals, 4 (recognised callers only) the
+    key worker. Wording comes from `services/intake/data/ivr.yaml`."""
+    form = await twilio_form(request, "CallSid")
+    return await _safely(session, intake, calls.answer(session, intake, form, clock.now()),
+                         "answer")
+
+
+@router.post("/menu", response_class=Response, responses=TWIML_RESPONSES)
+async def menu(request: Request, session: SessionDep, intake: IntakeDep, clock: ClockDep,
+               attempt: Annotated[int, Query(ge=1, le=9)] = 1,
+               kw: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
+    """The caller's key press (`Digits`) or its absence; no or invalid input twice goes to the
+    crisis route rather than hanging up."""
+    form = await twilio_form(request, "CallSid")
+    step = calls.menu_choice(session, intake, form, attempt=attempt, offer_key_worker=kw == 1,
+                             now=clock.now())
+    return await _safely(session, intake, step, "menu")
+
+
+@router.post("/crisis", response_class=Response, responses=TWIML_RESPONSES)
+async def crisis(request: Request, session: SessionDep, intake: IntakeDep, clock: ClockDep,
+                 tier: Annotated[int, Query(ge=0, le=9)] = 0) -> Response:
+    """`Dial` action of the crisis route: if nobody answered (`DialCallStatus`), ring the next
+    tier (crisis duty, duty coordinator, backup manager, external crisis line), and finally say
+    the 999 / NHS 111 instruction."""
+    form = await twilio_form(request, "CallSid")
+    now = clock.now()
+
+    async def step() -> VoiceResponse:
+        contact = await calls.call_contact(session, form, now)
+        return await calls.crisis_step(session, intake, contact, tier=tier, now=now,
+                                       dial_status=form.get("DialCallStatus"))
+
+    return await _safely(session, intake, step(), "crisis")
+
+
+@router.post("/keyworker-dial", response_class=Response, responses=TWIML_RESPONSES)
+async def keyworker_dial(request: Request, session: SessionDep, intake: IntakeDep,
+                         clock: ClockDep) -> Response:
+    """`Dial` action after ringing the caller's key worker: a message is taken if they did not
+    answer."""
+    form = await twilio_form(request, "CallSid")
+    return await _safely(session, intake,
+                         calls.key_worker_dialled(session, intake, form, clock.now()),
+                         "keyworker-dial")
+
+
+@router.post("/recorded", response_class=Response, responses=TWIML_RESPONSES)
+async def recorded(request: Request, session: SessionDep, intake: IntakeDep, clock: ClockDep,
+                   purpose: Purpose,
+                   empty: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
+    """`Record` action: the caller finished their message. Option 2 creates a self-referral and
+    reads out the reference; options 3 and 4 put the caller on the callback list."""
+    form = await twilio_form(request, "CallSid")
+    step = calls.recorded(session, intake, form, purpose=purpose, empty=empty == 1,
+                          now=clock.now())
+    return await _safely(session, intake, step, "recorded")
+
+
+@router.post("/recording", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def recording_status(request: Request, session: SessionDep, clock: ClockDep,
+                           purpose: Purpose) -> Response:
+    """`recordingStatusCallback`: keeps the recording's URL with the call's contact."""
+    form = await twilio_form(request, "CallSid")
+    contact = await calls.call_contact(session, form, clock.now())
+    if form.get("RecordingUrl"):
+        contact.recording_url = form["RecordingUrl"]
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/transcription", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def transcription(request: Request, session: SessionDep, intake: IntakeDep,
+                        clock: ClockDep, purpose: Purpose) -> Response:
+    """`transcribeCallback`: keeps the text; crisis language in it alerts the duty coordinator
+    and puts the caller at the top of the callback list."""
+    form = await twilio_form(request, "CallSid")
+    await calls.transcribed(session, intake, form, clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def call_status(request: Request, session: SessionDep, intake: IntakeDep,
+                      clock: ClockDep) -> Response:
+    """Call status callback (set it on the phone number): a call that ended without reaching a
+    human or leaving a message becomes a callback, crisis calls first."""
+    form = await twilio_form(request, "CallSid")
+    await calls.call_status(session, intake, form, clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,41 @@
+"""Intake: the single number and address. Voice IVR, SMS, email, the person index, callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.common.app import create_service_app
+from services.common.kit import Kit
+from services.common.settings import Settings
+from services.intake.api import internal, sms, voice
+from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
+from services.intake.mail_out import EmailSender, email_sender_for
+from services.intake.models import KIT_MODELS
+from services.intake.runtime import EXTRA_KEY, load_intake
+from services.intake.settings import IntakeSettings
+
+DESCRIPTION = """The front door: Twilio voice and SMS webhooks, email in, the person index
+and the callback list. Reached only through the gateway."""
+
+
+def create_app(settings: Settings | None = None, config: IntakeSettings | None = None,
+               email_sender: EmailSender | None = None) -> FastAPI:
+    """Build the intake service (`config` and `email_sender` default from the environment)."""
+    settings = settings or Settings()
+    config = config or IntakeSettings()
+
+    @asynccontextmanager
+    async def setup(kit: Kit) -> AsyncIterator[None]:
+        sender = email_sender or email_sender_for(settings.smtp_url)
+        kit.extras[EXTRA_KEY] = load_intake(kit, config, sender)
+        kit.relay.reply_handlers[SELF_REFERRAL_HANDLER] = self_referral_handler(kit.clock)
+        yield
+
+    return create_service_app(
+        service="intake", settings=settings, models=KIT_MODELS,
+        routers=[voice.router, sms.router, internal.router],
+        title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
+    )

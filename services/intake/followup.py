@@ -1,0 +1,112 @@
+"""What follows a contact: self-referrals, texts to the caller, crisis alerts and callbacks.
+
+All of it goes through intake's outbox in the request's transaction, so a slow or stopped
+referral or notify service delays the work and never loses it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.clock import Clock
+from services.common.ids import new_id, new_reference
+from services.common.outbox import ReplyHandler, enqueue
+from services.common.phone import is_mobile
+from services.intake import repository
+from services.intake.models import OutboxMessage, ReferralLink
+from services.intake.wording import Replies
+
+SELF_REFERRAL_HANDLER = "intake.self_referral_created"
+RISK_RANK = {"crisis": 0, "high": 1, "medium": 2, "routine": 3}
+NO_RISK = {"immediate_danger": False, "self_harm": False, "harm_to_others": False,
+           "safeguarding": False}
+
+
+async def open_referral(session: AsyncSession, person_id: str | None, now: datetime,
+                        days: int) -> ReferralLink | None:
+    """The person's referral a new message should join, if one is recent enough."""
+    if person_id is None:
+        return None
+    return await repository.open_link_for_person(session, person_id, now - timedelta(days=days))
+
+
+async def self_referral(
+    session: AsyncSession, *, contact_id: str, person_id: str | None, source: str,
+    reason: str, urgency: str, risk: dict[str, bool] | None, now: datetime,
+    confirm_to: str | None = None,
+) -> str:
+    """Allocate a reference now and ask referral to route it (through the outbox)."""
+    reference = new_reference()
+    await repository.add_link_if_new(session, {
+        "reference": reference, "referral_id": None, "person_id": person_id, "source": source,
+        "urgency": urgency, "respond_by": None, "opened_at": now})
+    payload: dict[str, Any] = {
+        "reference": reference, "source": source, "contact_id": contact_id,
+        "person_id": person_id, "reason": reason, "risk": risk or dict(NO_RISK),
+        "urgency": urgency, "postcode": None, "needs": []}
+    enqueue(session, OutboxMessage, key=f"referral:{contact_id}", target="referral",
+            path="/internal/referrals", payload=payload, now=now,
+            reply_handler=SELF_REFERRAL_HANDLER)
+    return reference
+
+
+def self_referral_handler(clock: Clock) -> ReplyHandler:
+    """The outbox reply handler for `POST /internal/referrals`."""
+
+    async def on_created(session: AsyncSession, payload: dict[str, Any], body: Any) -> None:
+        # Referral answered: remember its id and deadline; a caller who left a support
+        # message (option 2) is texted the reference and when we will call back.
+        if not isinstance(body, dict) or "referral_id" not in body:
+            return
+        link = await repository.get_link(session, payload["reference"])
+        if link is None:
+            return
+        link.referral_id = str(body["referral_id"])
+        link.urgency = str(body.get("urgency") or link.urgency)
+        respond_by = body.get("respond_by")
+        if isinstance(respond_by, str):
+            link.respond_by = datetime.fromisoformat(respond_by.replace("Z", "+00:00"))
+        contact = await repository.get_contact(session, payload["contact_id"])
+        if contact is not None and contact.channel == "voice" and contact.ivr_choice == "support":
+            await text_person(session, to=contact.from_address, template="caller_confirmation",
+                              reference=link.reference, respond_by=link.respond_by,
+                              key=f"{contact.id}:caller_confirmation", now=clock.now())
+
+    return on_created
+
+
+async def text_person(session: AsyncSession, *, to: str | None, template: str,
+                      reference: str | None, respond_by: datetime | None, key: str,
+                      now: datetime) -> bool:
+    """Ask notify to text a person a template (reference and times only); False if we may not."""
+    if not to or not is_mobile(to) or await repository.is_opted_out(session, to):
+        return False
+    enqueue(session, OutboxMessage, key=f"person-message:{key}", target="notify",
+            path="/internal/person-messages", now=now, payload={
+                "message_key": key, "to": to, "template": template, "reference": reference,
+                "respond_by": respond_by.isoformat() if respond_by else None})
+    return True
+
+
+def crisis_alert(session: AsyncSession, *, contact_id: str, reference: str, now: datetime,
+                 referral_id: str | None = None) -> None:
+    """Alert the on-duty duty coordinator now, before the referral is even routed."""
+    enqueue(session, OutboxMessage, key=f"alert:crisis:{contact_id}", target="notify",
+            path="/internal/alerts", now=now, payload={
+                "alert_key": f"crisis:{contact_id}", "kind": "crisis", "reference": reference,
+                "referral_id": referral_id, "urgency": "emergency",
+                "respond_by": now.isoformat()})
+
+
+async def add_callback(session: AsyncSession, replies: Replies, *, contact_id: str,
+                       person_id: str | None, channel: str, reason: str, risk: str,
+                       reference: str | None, now: datetime) -> bool:
+    """Put a person on the callback list (once per contact and reason)."""
+    due = now + timedelta(minutes=replies.callbacks.get(risk, 240))
+    return await repository.add_callback_if_new(session, {
+        "id": new_id(), "contact_id": contact_id, "person_id": person_id, "channel": channel,
+        "reason": reason, "risk": risk, "risk_rank": RISK_RANK[risk], "reference": reference,
+        "due_at": due, "status": "open", "attempts": 0, "created_at": now, "closed_at": None})

@@ -1,0 +1,201 @@
+"""Every query of the intake service (no commits: the request owns the transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, desc, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import (
+    Callback,
+    CallbackAttempt,
+    Contact,
+    Person,
+    PersonIdentifier,
+    PossibleMatch,
+    ReferralLink,
+    SmsPreference,
+)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on either backend: one round trip, no savepoint."""
+    if _is_postgres(session):
+        return postgresql.insert(model).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(model).values(**values).on_conflict_do_nothing()
+
+
+async def insert_contact_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Add a contact unless (channel, external_id) is already stored; True when added."""
+    result = await session.execute(_insert_ignore(session, Contact, values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def contact_by_external(session: AsyncSession, channel: str,
+                              external_id: str) -> Contact | None:
+    stmt = select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def get_contact(session: AsyncSession, contact_id: str) -> Contact | None:
+    return await session.get(Contact, contact_id)
+
+
+async def contacts_for_reference(session: AsyncSession, reference: str) -> Sequence[Contact]:
+    stmt = select(Contact).where(Contact.reference == reference).order_by(Contact.created_at)
+    return (await session.scalars(stmt)).all()
+
+
+async def contact_by_message_id(session: AsyncSession, message_id: str) -> Contact | None:
+    """The email contact that was, or was acknowledged by, this Message-ID."""
+    stmt = select(Contact).where(
+        (Contact.ack_message_id == message_id)
+        | ((Contact.channel == "email") & (Contact.external_id == message_id)))
+    return (await session.scalars(stmt)).first()
+
+
+async def set_contact(session: AsyncSession, contact_id: str, **values: Any) -> None:
+    await session.execute(update(Contact).where(Contact.id == contact_id).values(**values))
+
+
+# People
+
+
+async def person_for_identifier(session: AsyncSession, kind: str, value: str) -> str | None:
+    stmt = select(PersonIdentifier.person_id).where(PersonIdentifier.kind == kind,
+                                                    PersonIdentifier.value == value)
+    return (await session.scalars(stmt)).first()
+
+
+async def identifiers_of(session: AsyncSession, person_id: str) -> Sequence[PersonIdentifier]:
+    stmt = select(PersonIdentifier).where(PersonIdentifier.person_id == person_id)
+    return (await session.scalars(stmt.order_by(PersonIdentifier.kind))).all()
+
+
+async def get_person(session: AsyncSession, person_id: str) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def people_named(session: AsyncSession, family_name: str) -> Sequence[Person]:
+    """Live people with this family name (any case), for weaker matches."""
+    from sqlalchemy import func
+
+    stmt = select(Person).where(func.lower(Person.family_name) == family_name.lower(),
+                                Person.merged_into.is_(None))
+    return (await session.scalars(stmt.limit(200))).all()
+
+
+async def add_identifier_if_new(session: AsyncSession, person_id: str, kind: str, value: str,
+                                now: datetime) -> bool:
+    """Attach an identifier unless someone already holds it; True when attached."""
+    values = {"person_id": person_id, "kind": kind, "value": value, "created_at": now}
+    result = await session.execute(_insert_ignore(session, PersonIdentifier, values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def flag_possible_match(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(_insert_ignore(session, PossibleMatch, values))
+
+
+async def open_possible_matches(session: AsyncSession) -> Sequence[PossibleMatch]:
+    stmt = select(PossibleMatch).where(PossibleMatch.status == "open")
+    return (await session.scalars(stmt.order_by(PossibleMatch.created_at))).all()
+
+
+async def get_possible_match(session: AsyncSession, match_id: str) -> PossibleMatch | None:
+    return await session.get(PossibleMatch, match_id)
+
+
+async def matches_between(session: AsyncSession, a: str, b: str) -> Sequence[PossibleMatch]:
+    stmt = select(PossibleMatch).where(
+        ((PossibleMatch.person_id == a) & (PossibleMatch.candidate_id == b))
+        | ((PossibleMatch.person_id == b) & (PossibleMatch.candidate_id == a)))
+    return (await session.scalars(stmt)).all()
+
+
+async def move_person(session: AsyncSession, source: str, target: str) -> None:
+    """Re-point everything of `source` at `target` (a merge)."""
+    for model in (PersonIdentifier, Contact, ReferralLink, Callback):
+        col = model.person_id
+        await session.execute(update(model).where(col == source).values(person_id=target))
+    await session.execute(update(Person).where(Person.merged_into == source)
+                          .values(merged_into=target))
+
+
+# Referrals intake knows of
+
+
+async def get_link(session: AsyncSession, reference: str) -> ReferralLink | None:
+    return await session.get(ReferralLink, reference)
+
+
+async def link_for_referral(session: AsyncSession, referral_id: str) -> ReferralLink | None:
+    stmt = select(ReferralLink).where(ReferralLink.referral_id == referral_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def open_link_for_person(session: AsyncSession, person_id: str,
+                               since: datetime) -> ReferralLink | None:
+    """The newest referral for this person opened after `since`."""
+    stmt = (select(ReferralLink)
+            .where(ReferralLink.person_id == person_id, ReferralLink.opened_at >= since)
+            .order_by(desc(ReferralLink.opened_at)).limit(1))
+    return (await session.scalars(stmt)).first()
+
+
+async def add_link_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
+    result = await session.execute(_insert_ignore(session, ReferralLink, values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Callbacks
+
+
+async def add_callback_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """One callback per contact and reason, however often a status callback repeats."""
+    result = await session.execute(_insert_ignore(session, Callback, values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def open_callbacks(session: AsyncSession, limit: int) -> Sequence[Callback]:
+    """The callback queue: highest risk first, then the earliest deadline."""
+    stmt = (select(Callback).where(Callback.status == "open")
+            .order_by(Callback.risk_rank, Callback.due_at, Callback.id).limit(limit))
+    return (await session.scalars(stmt)).all()
+
+
+async def get_callback(session: AsyncSession, callback_id: str,
+                       *, for_update: bool = False) -> Callback | None:
+    stmt = select(Callback).where(Callback.id == callback_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def attempts_of(session: AsyncSession, callback_id: str) -> Sequence[CallbackAttempt]:
+    stmt = select(CallbackAttempt).where(CallbackAttempt.callback_id == callback_id)
+    return (await session.scalars(stmt.order_by(CallbackAttempt.at, CallbackAttempt.id))).all()
+
+
+# SMS preferences
+
+
+async def is_opted_out(session: AsyncSession, phone: str) -> bool:
+    pref = await session.get(SmsPreference, phone)
+    return bool(pref and pref.opted_out)
+
+
+async def set_opt_out(session: AsyncSession, phone: str, opted_out: bool, now: datetime) -> None:
+    values = {"phone": phone, "opted_out": opted_out, "updated_at": now}
+    dialect = postgresql if _is_postgres(session) else sqlite
+    stmt = dialect.insert(SmsPreference).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["phone"], set_={"opted_out": opted_out, "updated_at": now}))

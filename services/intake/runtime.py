@@ -1,0 +1,48 @@
+"""What intake builds once in its lifespan: wording, crisis detector, email sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from services.common.kit import Kit
+from services.intake.crisis import CrisisDetector
+from services.intake.mail_out import EmailSender
+from services.intake.settings import IntakeSettings
+from services.intake.wording import CrisisPhraseList, IvrScript, Replies, load
+
+EXTRA_KEY = "intake"
+
+
+@dataclass
+class Intake:
+    """Intake's own parts, beside the shared kit."""
+
+    kit: Kit
+    config: IntakeSettings
+    script: IvrScript
+    replies: Replies
+    crisis: CrisisDetector
+    email_sender: EmailSender
+
+
+def load_intake(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> Intake:
+    """Read and check the wording files (a mistake stops start-up with the file named)."""
+    return Intake(kit=kit, config=config,
+                  script=load(config.ivr_file, IvrScript),
+                  replies=load(config.replies_file, Replies),
+                  crisis=CrisisDetector(load(config.crisis_phrases_file, CrisisPhraseList)),
+                  email_sender=email_sender)
+
+
+def from_kit(kit: Kit) -> Intake:
+    return cast(Intake, kit.extras[EXTRA_KEY])
+
+
+def get_intake(request: Request) -> Intake:
+    return from_kit(request.app.state.kit)
+
+
+IntakeDep = Annotated[Intake, Depends(get_intake)]

@@ -1,0 +1,84 @@
+"""SMS to the single number: STOP/START, key workers' replies (to notify), people's messages."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.outbox import enqueue
+from services.intake import messages, repository
+from services.intake.models import OutboxMessage
+from services.intake.people import normal_phone, person_for_phone
+from services.intake.runtime import Intake
+
+log = logging.getLogger(__name__)
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+START_WORDS = frozenset({"start", "unstop"})
+REPLY_CODE = re.compile(r"^\s*(accept|decline)\s+[a-z0-9-]{3,20}\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def keyword(body: str) -> Literal["stop", "start"] | None:
+    """A one-word opt-out or opt-in, as carriers and Twilio understand them."""
+    word = body.strip().strip(".!").lower()
+    return "stop" if word in STOP_WORDS else "start" if word in START_WORDS else None
+
+
+async def opt(session: AsyncSession, intake: Intake, sender: str | None, word: str,
+              now: datetime) -> str | None:
+    """Honour STOP / START for this number; the confirmation to send back, if any."""
+    phone = normal_phone(sender)
+    if phone is None:
+        return None
+    await repository.set_opt_out(session, phone, word == "stop", now)
+    log.info("sms preference changed", extra={"event": f"sms.{word}"})
+    return intake.replies.sms.stopped if word == "stop" else intake.replies.sms.started
+
+
+async def ask_notify(intake: Intake, form: Mapping[str, str]) -> dict[str, object] | None:
+    """Step 5 of the internal API: is this a key worker's reply? None when notify cannot say."""
+    payload = {"from": form.get("From", ""), "body": form.get("Body", ""),
+               "message_sid": form["MessageSid"]}
+    try:
+        resp = await intake.kit.client.post("notify", "/internal/replies", payload,
+                                            timeout=intake.config.reply_timeout_seconds)
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.warning("notify did not answer about a reply", extra={
+            "event": "sms.notify_unavailable", "error": type(exc).__name__})
+        return None
+    if not resp.ok or not isinstance(resp.body, dict):
+        log.warning("notify refused a reply check", extra={"event": "sms.notify_refused",
+                                                            "status": resp.status})
+        return None
+    return resp.body
+
+
+async def defer_reply(session: AsyncSession, form: Mapping[str, str], now: datetime) -> None:
+    """Notify is down but this looks like ACCEPT/DECLINE: hand it over through the outbox."""
+    key = f"reply:{form['MessageSid']}"
+    exists = await session.scalar(select(OutboxMessage.id)
+                                  .where(OutboxMessage.idempotency_key == key))
+    if exists is None:
+        enqueue(session, OutboxMessage, key=key, target="notify", path="/internal/replies",
+                now=now, payload={"from": form.get("From", ""), "body": form.get("Body", ""),
+                                  "message_sid": form["MessageSid"]})
+
+
+async def from_person(session: AsyncSession, intake: Intake, form: Mapping[str, str],
+                      now: datetime) -> str | None:
+    """A person's message: a contact, a referral or a join, and the reply (None if opted out)."""
+    sender = normal_phone(form.get("From"))
+    person_id = await person_for_phone(session, sender, now, create=True)
+    incoming = messages.IncomingMessage(
+        channel="sms", external_id=form["MessageSid"], from_address=sender or form.get("From"),
+        person_id=person_id, body=form.get("Body", "")[:5000])
+    outcome = await messages.take(session, intake, incoming, now, messages.sms_reply(intake))
+    if sender and await repository.is_opted_out(session, sender):
+        return None
+    return outcome.contact.reply

@@ -1,0 +1,105 @@
+"""The versioned wording files, checked on load so a typo fails at start-up, not mid-call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrisisWords(_Strict):
+    connecting: str
+    trying_next: str
+    crisis_line: str
+    no_one_available: str
+    goodbye: str
+
+
+class SupportWords(_Strict):
+    record_prompt: str
+    thanks: str
+    callback_promise: str
+    no_number: str
+    nothing_heard: str
+    signposting: str
+
+
+class ProfessionalWords(_Strict):
+    information: str
+    thanks: str
+
+
+class KeyWorkerWords(_Strict):
+    connecting: str
+    unavailable: str
+    not_found: str
+    thanks: str
+
+
+class IvrScript(_Strict):
+    """`data/ivr.yaml`: everything the phone line says."""
+
+    version: str
+    voice: str
+    language: str
+    greeting: str
+    menu: str
+    key_worker_option: str
+    not_understood: str
+    crisis: CrisisWords
+    support: SupportWords
+    professionals: ProfessionalWords
+    key_worker: KeyWorkerWords
+
+
+class SmsWords(_Strict):
+    received: str
+    joined: str
+    crisis: str
+    stopped: str
+    started: str
+    reply_pending: str
+
+
+class EmailWords(_Strict):
+    subject: str
+    body: str
+
+
+class Replies(_Strict):
+    """`data/replies.yaml`: SMS and email wording, response times, callback deadlines."""
+
+    version: str
+    response_times: dict[str, str]
+    sms: SmsWords
+    email: EmailWords
+    callbacks: dict[str, int] = Field(description="minutes until due, by risk")
+
+    def response_time(self, urgency: str) -> str:
+        """Plain words for when someone will hear back at this urgency."""
+        return self.response_times.get(urgency, self.response_times["routine"])
+
+
+class CrisisPhraseList(_Strict):
+    """`data/crisis_phrases.yaml`: phrases by kind, and known false alarms."""
+
+    version: str
+    phrases: dict[str, list[str]]
+    except_: list[str] = Field(default_factory=list, alias="except")
+
+
+def load(path: Path, model: type[M]) -> M:
+    """Read one YAML file into its model; raises ValueError naming the file when it is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc

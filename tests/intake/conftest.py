@@ -1,0 +1,63 @@
+"""Intake under test: migrated, lifespan running, peers faked on a real port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.common.context import H_ACTOR_KIND
+from services.intake.app import create_app
+from services.intake.mail_out import RecordingEmailSender
+from services.intake.settings import IntakeSettings
+from tests.conftest import make_settings
+from tests.intake.fakes import FakePeers, referral_created
+from tests.support.service import ServiceHarness, running_service
+
+CRISIS_LINE = "+448001234567"
+TWILIO = {H_ACTOR_KIND: "twilio"}
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[FakePeers]:
+    fake = FakePeers()
+    fake.on("POST", "/internal/referrals", referral_created)
+    fake.on("POST", "/internal/replies", (200, {"handled": False}))
+    fake.on("POST", "/internal/person-messages", (200, {"message_id": "m1"}))
+    fake.on("POST", "/internal/alerts", (200, {"alert_id": "a1"}))
+    fake.on("GET", "/internal/rota/on-duty", (200, {"numbers": []}))
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def email_sender() -> RecordingEmailSender:
+    return RecordingEmailSender()
+
+
+@pytest.fixture
+def intake_config() -> IntakeSettings:
+    return IntakeSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def intake(database_url: str, tmp_path: Path, peers: FakePeers,
+                 email_sender: RecordingEmailSender,
+                 intake_config: IntakeSettings) -> AsyncIterator[ServiceHarness]:
+    settings = make_settings(database_url, tmp_path, keyperson_url=peers.url,
+                             notify_url=peers.url, referral_url=peers.url,
+                             crisis_line_number=CRISIS_LINE,
+                             public_base_url="https://line.example")
+    async with running_service("intake", lambda s: create_app(s, intake_config, email_sender),
+                               settings) as harness:
+        yield harness
+
+
+async def post_twilio(harness: ServiceHarness, path: str, form: dict[str, Any],
+                      **params: Any) -> httpx.Response:
+    """A Twilio webhook as the gateway forwards it."""
+    return await harness.client.post(path, data=form, params=params, headers=TWILIO)
