@@ -1,0 +1,1 @@
+"""Referral's routes, one module per audience."""

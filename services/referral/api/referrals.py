@@ -1,0 +1,142 @@
+"""The partner API: create, read and list referrals, add information, withdraw."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse
+
+from services.common.audit import audit
+from services.common.deps import ClockDep, PartnerDep, SessionDep
+from services.common.errors import invalid
+from services.referral import referrals, repository
+from services.referral.api.common import org_of, partner_view, visible_referral
+from services.referral.deps import RulesDep
+from services.referral.models import AuditEntry
+from services.referral.schemas import (
+    InformationCreate,
+    NoteAdded,
+    ReferralCreate,
+    ReferralCreated,
+    ReferralPage,
+    ReferralRead,
+    Status,
+    WithdrawalCreate,
+)
+
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=200,
+    description="Any unique string of yours (a UUID is ideal). Repeating a request with the "
+                "same key and body returns the first answer with 200 and never makes a second "
+                "referral.")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ReferralCreated,
+             responses={200: {"model": ReferralCreated,
+                              "description": "A repeat of an earlier request (same "
+                                             "Idempotency-Key and body): the first answer."}})
+async def create_referral(body: ReferralCreate, session: SessionDep, actor: PartnerDep,
+                          clock: ClockDep, rules: RulesDep,
+                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Refer a person to the Living Well Line.
+
+    Give at least one way to reach the person (phone, email, or address with postcode). The
+    answer carries the reference to quote and `respond_by`, the time by which the person will
+    be contacted. `urgency` is your view: the service raises it when the risk flags call for it,
+    never lowers it. A postcode outside the area is never refused; the referral goes to the hub.
+    Send an `Idempotency-Key` so that a retry after a timeout cannot refer the person twice.
+    """
+    now = clock.now()
+    result = await referrals.submit_partner_referral(
+        session, rules.ruleset, body, org=org_of(actor), idempotency_key=idempotency_key, now=now)
+    audit(session, AuditEntry, actor, "create" if result.created else "replay", "referral",
+          result.referral_id, now)
+    return JSONResponse(result.body, status_code=201 if result.created else 200)
+
+
+def _cursor(created_at: datetime, referral_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{referral_id}".encode()).decode()
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, rid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        parsed = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise invalid(["query", "cursor"], "not a cursor from an earlier page") from exc
+    if parsed.tzinfo is None:
+        raise invalid(["query", "cursor"], "not a cursor from an earlier page")
+    return parsed, rid
+
+
+@router.get("", response_model=ReferralPage)
+async def list_referrals(
+    session: SessionDep, actor: PartnerDep, clock: ClockDep,
+    status_: Annotated[Status | None, Query(alias="status",
+                                            description="Only this status.")] = None,
+    since: Annotated[datetime | None, Query(
+        description="Only referrals changed at or after this time (ISO 8601 with zone).")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> ReferralPage:
+    """Your organisation's referrals, newest first, with status and timeline times.
+
+    Filter by `status` or by `since` (changed at or after) to poll for news; page with
+    `limit` and `cursor`.
+    """
+    if since is not None and since.tzinfo is None:
+        raise invalid(["query", "since"], "give a time zone, e.g. 2026-11-21T09:00:00Z")
+    org = None if actor.is_staff else org_of(actor)
+    rows = await repository.list_referrals(
+        session, org=org, all_orgs=actor.is_staff, status=status_, since=since,
+        after=_parse_cursor(cursor) if cursor else None, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    events = await repository.timelines(session, [r.id for r in page])
+    now = clock.now()
+    for referral in page:
+        audit(session, AuditEntry, actor, "list", "referral", referral.id, now)
+    last = page[-1] if page else None
+    return ReferralPage(items=[partner_view(r, events[r.id]) for r in page],
+                        next_cursor=_cursor(last.created_at, last.id) if more and last else None)
+
+
+@router.get("/{referral_id}", response_model=ReferralRead)
+async def get_referral(referral_id: str, session: SessionDep, actor: PartnerDep,
+                       clock: ClockDep) -> ReferralRead:
+    """One of your organisation's referrals: status, respond-by and the timeline of its steps
+    (received, routed, assigned, accepted, contacted, closed). Someone else's is a 404."""
+    referral = await visible_referral(session, actor, referral_id)
+    events = await repository.timelines(session, [referral.id])
+    audit(session, AuditEntry, actor, "read", "referral", referral.id, clock.now())
+    return partner_view(referral, events[referral.id])
+
+
+@router.post("/{referral_id}/information", status_code=status.HTTP_201_CREATED,
+             response_model=NoteAdded)
+async def add_information(referral_id: str, body: InformationCreate, session: SessionDep,
+                          actor: PartnerDep, clock: ClockDep) -> NoteAdded:
+    """Add further information to an open referral; the team sees it, it is never shown back
+    through this API. A closed referral answers 409."""
+    referral = await visible_referral(session, actor, referral_id)
+    now = clock.now()
+    note = await referrals.add_information(session, referral, body.text, actor.org, now)
+    audit(session, AuditEntry, actor, "add_information", "referral", referral.id, now)
+    return NoteAdded(id=note.id, referral_id=referral.id, created_at=note.created_at)
+
+
+@router.post("/{referral_id}/withdraw", response_model=ReferralRead)
+async def withdraw_referral(referral_id: str, body: WithdrawalCreate, session: SessionDep,
+                            actor: PartnerDep, clock: ClockDep) -> ReferralRead:
+    """Withdraw a referral, with your reason: it closes with outcome `withdrawn` and any key
+    worker assignment is called off. A referral already closed answers 409."""
+    referral = await visible_referral(session, actor, referral_id)
+    now = clock.now()
+    await referrals.withdraw(session, referral, body.reason, actor.org, now)
+    audit(session, AuditEntry, actor, "withdraw", "referral", referral.id, now)
+    events = await repository.timelines(session, [referral.id])
+    return partner_view(referral, events[referral.id])

@@ -1,0 +1,50 @@
+"""Referral: partner referrals, routing rules as data, SLA clocks, webhooks and FHIR."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.app import create_service_app
+from services.common.kit import Kit
+from services.common.settings import Settings
+from services.referral import handlers
+from services.referral.api import internal, referrals
+from services.referral.deps import RULES
+from services.referral.models import KIT_MODELS
+from services.referral.rules import DEFAULT_RULES, RulesStore
+
+
+class ReferralSettings(BaseSettings):
+    """Settings of this service alone."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    routing_rules: Path = Field(default=DEFAULT_RULES, alias="LIVEWELL_ROUTING_RULES")
+
+
+def create_app(settings: Settings | None = None, *, rules_path: Path | None = None) -> FastAPI:
+    """The referral service; `rules_path` (or LIVEWELL_ROUTING_RULES) picks the rules file."""
+    path = rules_path or ReferralSettings().routing_rules
+
+    @asynccontextmanager
+    async def setup(kit: Kit) -> AsyncIterator[None]:
+        kit.extras[RULES] = RulesStore(path)  # refuses to start on a broken rules file
+        handlers.install(kit)
+        yield
+
+    return create_service_app(
+        service="referral",
+        settings=settings or Settings(),
+        models=KIT_MODELS,
+        routers=[referrals.router, internal.router],
+        title="Living Well Line: referrals",
+        description="Partner referrals with a reference and a respond-by time, routing rules as "
+                    "data, SLA clocks, status webhooks and FHIR ServiceRequest.",
+        setup=setup,
+    )

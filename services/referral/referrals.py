@@ -1,0 +1,199 @@
+"""Creating referrals (partner, FHIR, self) and the partner's own changes to them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.errors import Conflict, ProblemError
+from services.common.ids import new_id, new_reference
+from services.common.outbox import enqueue
+from services.referral import repository, sla, timeline
+from services.referral.models import IdempotentRequest, OutboxMessage, Referral, ReferralNote
+from services.referral.routing import Route, RoutingInput, RuleSet, decide
+from services.referral.schemas import ReferralCreate, ReferralCreated, SelfReferralCreate
+
+RESOLVE_HANDLER = "person_resolved"
+SUBJECT_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email",
+                  "postcode")
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The answer to a partner's POST: the body, and whether it created a referral."""
+
+    referral_id: str
+    body: dict[str, Any]
+    created: bool
+
+
+def body_hash(body: ReferralCreate) -> str:
+    """A fingerprint of the request's meaning (not of its whitespace or key order)."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def created_body(referral: Referral) -> dict[str, Any]:
+    """The contract's answer to a new referral."""
+    return ReferralCreated.model_validate(referral, from_attributes=True).model_dump(mode="json")
+
+
+def routing_input(body: ReferralCreate) -> RoutingInput:
+    return RoutingInput(requested_urgency=body.urgency, risk=body.risk.model_dump(),
+                        needs=list(body.needs), postcode=body.subject.postcode)
+
+
+def _new_referral(*, route: Route, now: datetime, source: str, reference: str,
+                  **fields: Any) -> Referral:
+    return Referral(
+        id=new_id(), reference=reference, source=source, urgency=route.urgency,
+        respond_by=route.respond_by, sla_alert_at=route.sla_alert_at, locality=route.locality,
+        team=route.team, rules_version=route.rules_version, route_reasons=route.reasons,
+        status="received", status_at=now, created_at=now, updated_at=now, **fields)
+
+
+async def submit_partner_referral(
+    session: AsyncSession, ruleset: RuleSet, body: ReferralCreate, *, org: str,
+    idempotency_key: str | None, now: datetime, source: str = "partner",
+) -> Submitted:
+    """Create a partner's referral once per `Idempotency-Key`; a repeat gets the first answer."""
+    fingerprint = body_hash(body)
+    if idempotency_key:
+        earlier = await repository.get_idempotent(session, org, idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
+    route = decide(ruleset, routing_input(body), now)
+    subject = body.subject.model_dump(mode="json", exclude_none=True)
+    referral = _new_referral(
+        route=route, now=now, source=source, reference=new_reference(), org=org,
+        external_reference=body.external_reference, subject=subject, reason=body.reason,
+        needs=list(body.needs), risk=body.risk.model_dump(), requested_urgency=body.urgency,
+        consent=body.consent.model_dump() if body.consent else None,
+        referrer=body.referrer.model_dump(mode="json") if body.referrer else None)
+    answer = created_body(referral)
+    try:
+        async with session.begin_nested():
+            if idempotency_key:
+                session.add(IdempotentRequest(org=org, key=idempotency_key, body_hash=fingerprint,
+                                              referral_id=referral.id, response=answer,
+                                              created_at=now))
+                await session.flush()  # a concurrent twin with the same key fails here
+            session.add(referral)
+            await session.flush()
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        earlier = await repository.get_idempotent(session, org, idempotency_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint)
+    await _start(session, referral, now)
+    _request_person(session, referral, now)
+    return Submitted(referral.id, answer, created=True)
+
+
+def _replay(earlier: IdempotentRequest, fingerprint: str) -> Submitted:
+    if earlier.body_hash != fingerprint:
+        raise ProblemError(
+            422, "idempotency-key-reused", "Idempotency-Key reused",
+            "This Idempotency-Key was already used with a different request body. Send the "
+            "same body to get the first answer again, or use a new key for a new referral.",
+            [{"loc": ["header", "Idempotency-Key"], "msg": "used before with a different body"}])
+    return Submitted(earlier.referral_id, earlier.response, created=False)
+
+
+async def _start(session: AsyncSession, referral: Referral, now: datetime) -> None:
+    """Timeline, SLA timers and (for an emergency) the crisis alert of a new referral."""
+    await timeline.record(session, referral, "received", now, now)
+    sla.schedule(session, referral, now)
+    if referral.urgency == "emergency":
+        sla.alert(session, referral, "crisis", now)
+
+
+def _request_person(session: AsyncSession, referral: Referral, now: datetime) -> None:
+    """Step 2 of the spine: ask intake to resolve the person; the reply routes the referral."""
+    subject = referral.subject or {}
+    enqueue(session, OutboxMessage, key=f"resolve:{referral.id}", target="intake",
+            path="/internal/people/resolve", now=now, reply_handler=RESOLVE_HANDLER,
+            payload={"referral_id": referral.id, "reference": referral.reference,
+                     "subject": {k: subject.get(k) for k in SUBJECT_FIELDS}})
+
+
+def request_assignment(session: AsyncSession, referral: Referral, now: datetime) -> None:
+    """Step 3 of the spine: ask keyperson for a key worker."""
+    subject = referral.subject or {}
+    language = subject.get("preferred_language")
+    skills = [f"lang:{language.lower()}"] if language and language.lower() != "en" else []
+    enqueue(session, OutboxMessage, key=f"assign:{referral.id}", target="keyperson",
+            path="/internal/assignments", now=now,
+            payload={"referral_id": referral.id, "reference": referral.reference,
+                     "person_id": referral.person_id, "locality": referral.locality,
+                     "team": referral.team, "urgency": referral.urgency,
+                     "respond_by": referral.respond_by.isoformat(), "skills": skills})
+
+
+async def submit_self_referral(session: AsyncSession, ruleset: RuleSet,
+                               body: SelfReferralCreate, now: datetime) -> Referral:
+    """Intake's self-referral: same routing, then straight to assignment (step 3)."""
+    existing = await repository.get_by_reference(session, body.reference)
+    if existing is not None:
+        return existing  # intake retried with the same reference
+    known_needs = [n for n in body.needs if n in _KNOWN_NEEDS]
+    route = decide(ruleset, RoutingInput(body.urgency, body.risk, known_needs, body.postcode),
+                   now)
+    unknown = sorted(set(body.needs) - set(known_needs))
+    if unknown:
+        route.reasons.append(f"needs not in the rules were not used: {', '.join(unknown)}")
+    referral = _new_referral(
+        route=route, now=now, source=body.source, reference=body.reference, org=None,
+        subject={"postcode": body.postcode} if body.postcode else None, reason=body.reason,
+        needs=known_needs, risk=dict(body.risk), requested_urgency=body.urgency,
+        person_id=body.person_id, contact_id=body.contact_id)
+    session.add(referral)
+    await session.flush()
+    await _start(session, referral, now)
+    await timeline.record(session, referral, "routed", now, now)
+    request_assignment(session, referral, now)
+    return referral
+
+
+_KNOWN_NEEDS = frozenset({"housing", "debt", "benefits", "employment", "isolation",
+                          "substance_use", "physical_health"})
+
+
+async def add_information(session: AsyncSession, referral: Referral, text: str,
+                          org: str | None, now: datetime) -> ReferralNote:
+    """Further information from the referrer, on an open referral."""
+    if referral.status == "closed":
+        raise Conflict("This referral is closed; it cannot take more information.",
+                       slug="referral-closed")
+    note = ReferralNote(id=new_id(), referral_id=referral.id, kind="information", text=text,
+                        org=org, created_at=now)
+    session.add(note)
+    await timeline.record(session, referral, "information_added", now, now)
+    return note
+
+
+async def withdraw(session: AsyncSession, referral: Referral, reason: str, org: str | None,
+                   now: datetime) -> ReferralNote:
+    """The referrer withdraws: the referral closes with outcome `withdrawn` and the reason."""
+    if referral.status == "closed":
+        raise Conflict("This referral is already closed.", slug="referral-closed")
+    was_assigning = timeline.RANK[referral.status] >= timeline.RANK["routed"]
+    note = ReferralNote(id=new_id(), referral_id=referral.id, kind="withdrawal", text=reason,
+                        org=org, created_at=now)
+    session.add(note)
+    referral.outcome = "withdrawn"
+    await timeline.record(session, referral, "withdrawn", now, now, status="closed")
+    if was_assigning:
+        enqueue(session, OutboxMessage, key=f"withdrawn:{referral.id}", target="keyperson",
+                path=f"/internal/assignments/{referral.id}/withdrawn", now=now,
+                payload={"referral_id": referral.id, "reference": referral.reference,
+                         "reason": "withdrawn"})
+    return note

@@ -1,0 +1,106 @@
+"""Every query of the referral service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referral.models import (
+    IdempotentRequest,
+    Referral,
+    ReferralEvent,
+    ReferralNote,
+    Webhook,
+)
+
+# Statuses in which nobody has accepted the referral yet: its SLA clock is running.
+AWAITING_ACCEPTANCE = ("received", "routed", "assigned", "declined", "reassigned")
+
+
+async def get_referral(session: AsyncSession, referral_id: str) -> Referral | None:
+    return await session.get(Referral, referral_id)
+
+
+async def get_referral_for_update(session: AsyncSession, referral_id: str) -> Referral | None:
+    """The referral, locked against concurrent status changes (a no-op lock on SQLite)."""
+    stmt = select(Referral).where(Referral.id == referral_id).with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get_by_reference(session: AsyncSession, reference: str) -> Referral | None:
+    return (await session.scalars(select(Referral).where(Referral.reference == reference))).first()
+
+
+async def get_visible(session: AsyncSession, referral_id: str, org: str | None,
+                      all_orgs: bool) -> Referral | None:
+    """A referral the caller may see: its own organisation's, or any for staff."""
+    referral = await session.get(Referral, referral_id)
+    if referral is None or (not all_orgs and referral.org != org):
+        return None
+    return referral
+
+
+async def list_referrals(
+    session: AsyncSession, *, org: str | None, all_orgs: bool, status: str | None,
+    since: datetime | None, after: tuple[datetime, str] | None, limit: int,
+) -> Sequence[Referral]:
+    """Newest first, keyset-paged on (created_at, id)."""
+    stmt = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit)
+    if not all_orgs:
+        stmt = stmt.where(Referral.org == org)
+    if status:
+        stmt = stmt.where(Referral.status == status)
+    if since:
+        stmt = stmt.where(Referral.updated_at >= since)
+    if after:
+        at, rid = after
+        stmt = stmt.where(or_(Referral.created_at < at,
+                              and_(Referral.created_at == at, Referral.id < rid)))
+    return (await session.scalars(stmt)).all()
+
+
+async def timelines(session: AsyncSession,
+                    referral_ids: Sequence[str]) -> dict[str, list[ReferralEvent]]:
+    """The timeline of each referral, oldest first."""
+    out: dict[str, list[ReferralEvent]] = {rid: [] for rid in referral_ids}
+    if not referral_ids:
+        return out
+    stmt = (select(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
+            .order_by(ReferralEvent.at, ReferralEvent.id))
+    for event in (await session.scalars(stmt)).all():
+        out[event.referral_id].append(event)
+    return out
+
+
+async def get_idempotent(session: AsyncSession, org: str, key: str) -> IdempotentRequest | None:
+    stmt = select(IdempotentRequest).where(IdempotentRequest.org == org,
+                                           IdempotentRequest.key == key)
+    return (await session.scalars(stmt.execution_options(populate_existing=True))).one_or_none()
+
+
+async def sla_list(session: AsyncSession, *, state: str, now: datetime,
+                   limit: int) -> Sequence[Referral]:
+    """Unaccepted referrals past their deadline (`overdue`) or past the alert point (`at_risk`)."""
+    stmt = select(Referral).where(Referral.status.in_(AWAITING_ACCEPTANCE))
+    if state == "overdue":
+        stmt = stmt.where(Referral.respond_by <= now)
+    else:
+        stmt = stmt.where(Referral.sla_alert_at <= now, Referral.respond_by > now)
+    return (await session.scalars(stmt.order_by(Referral.respond_by).limit(limit))).all()
+
+
+async def active_webhooks(session: AsyncSession, org: str) -> Sequence[Webhook]:
+    stmt = select(Webhook).where(Webhook.org == org, Webhook.active.is_(True))
+    return (await session.scalars(stmt.order_by(Webhook.created_at))).all()
+
+
+async def get_webhook(session: AsyncSession, webhook_id: str) -> Webhook | None:
+    return await session.get(Webhook, webhook_id)
+
+
+async def notes(session: AsyncSession, referral_id: str) -> Sequence[ReferralNote]:
+    stmt = select(ReferralNote).where(ReferralNote.referral_id == referral_id)
+    return (await session.scalars(stmt.order_by(ReferralNote.created_at))).all()

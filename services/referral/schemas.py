@@ -1,0 +1,181 @@
+"""Referral's wire models: the contract's referral request and answers, and internal bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    model_validator,
+)
+
+from services.common.phone import E164Phone
+from services.referral.nhs import normalise_nhs_number
+from services.referral.routing import Need, Urgency
+
+NhsNumber = Annotated[str, AfterValidator(normalise_nhs_number)]
+Status = Literal["received", "routed", "assigned", "declined", "reassigned", "accepted",
+                 "contacted", "closed"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Subject(_In):
+    """The person referred. Give at least one way to reach them."""
+
+    given_name: str | None = Field(default=None, max_length=100)
+    family_name: str | None = Field(default=None, max_length=100)
+    date_of_birth: date | None = None
+    nhs_number: NhsNumber | None = Field(default=None, description="Ten digits, checked.")
+    phone: E164Phone | None = Field(default=None, description="Any UK format; stored as E.164.")
+    email: EmailStr | None = None
+    address: str | None = Field(default=None, max_length=500,
+                                description="Postal address lines; needs `postcode` too.")
+    postcode: str | None = Field(default=None, max_length=16)
+    preferred_language: str | None = Field(default=None, max_length=35,
+                                           description="BCP 47 tag, e.g. `en`, `pl`.")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Subject:
+        if not (self.phone or self.email or (self.address and self.postcode)):
+            raise ValueError("give at least one way to reach the person: phone, email, "
+                             "or address with postcode")
+        return self
+
+
+class Risk(_In):
+    immediate_danger: bool = False
+    self_harm: bool = False
+    harm_to_others: bool = False
+    safeguarding: bool = False
+
+
+class Consent(_In):
+    subject_informed: bool
+
+
+class Referrer(_In):
+    name: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    phone: E164Phone | None = None
+    email: EmailStr | None = None
+
+
+class ReferralCreate(_In):
+    """A partner's referral (contract: `POST /api/v1/referrals`)."""
+
+    subject: Subject
+    reason: str = Field(min_length=1, max_length=10_000)
+    needs: list[Need] = Field(default_factory=list)
+    risk: Risk = Field(default_factory=Risk)
+    urgency: Urgency | None = Field(
+        default=None, description="Your view; the service may raise it, never lower it.")
+    consent: Consent | None = None
+    referrer: Referrer | None = None
+    external_reference: str | None = Field(default=None, max_length=200)
+
+
+class ReferralCreated(BaseModel):
+    """The answer to a new referral: the reference and the time the person will be contacted by."""
+
+    id: str
+    reference: str
+    status: Status
+    urgency: Urgency
+    respond_by: datetime
+    locality: str
+    team: str
+    created_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    event: str
+    status: Status
+    at: datetime
+
+
+class ReferralRead(BaseModel):
+    """What a referrer sees of its referral: status and times, never notes or the person."""
+
+    id: str
+    reference: str
+    external_reference: str | None
+    status: Status
+    outcome: str | None = Field(description="Why a closed referral closed, e.g. `withdrawn`.")
+    urgency: Urgency
+    respond_by: datetime
+    locality: str
+    team: str
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None
+    timeline: list[TimelineEntry]
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class InformationCreate(_In):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class WithdrawalCreate(_In):
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class NoteAdded(BaseModel):
+    id: str
+    referral_id: str
+    created_at: datetime
+
+
+class SelfReferralCreate(_In):
+    """Intake's self-referral (voice, SMS, email); the person is already resolved."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    reference: str = Field(pattern=r"^LW-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+    source: Literal["voice", "sms", "email"]
+    contact_id: str | None = Field(default=None, max_length=36)
+    person_id: str | None = Field(default=None, max_length=36)
+    reason: str | None = Field(default=None, max_length=10_000)
+    # Lenient on purpose: a flag or need this service does not know must not lose the referral.
+    risk: dict[str, bool] = Field(default_factory=dict)
+    urgency: Urgency | None = None
+    postcode: str | None = Field(default=None, max_length=16)
+    needs: list[str] = Field(default_factory=list)
+
+
+class SelfReferralCreated(BaseModel):
+    referral_id: str
+    reference: str
+    urgency: Urgency
+    respond_by: datetime
+    locality: str
+    team: str
+
+
+class ReferralEventIn(BaseModel):
+    """A step reported by keyperson or notify."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event: Literal["assigned", "accepted", "declined", "reassigned", "contacted", "closed"]
+    at: AwareDatetime
+    keyworker_id: str | None = Field(default=None, max_length=36)
+
+
+class EventApplied(BaseModel):
+    referral_id: str
+    status: Status
+    applied: bool = Field(description="False when the event was older than the status.")

@@ -1,0 +1,136 @@
+"""Closed loop to the referrer: signed webhook deliveries of status changes, through the outbox.
+
+Each delivery is an outbox row with target `webhook` and the partner's absolute URL as its path;
+the relay hands it to the sender registered here, which signs the exact body it sends:
+`X-Livewell-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.http import ServiceResponse
+from services.common.kit import Kit
+from services.common.kit_models import OutboxMixin
+from services.common.outbox import enqueue
+from services.referral import repository
+from services.referral.models import OutboxMessage, Referral, Webhook
+
+TARGET = "webhook"
+H_SIGNATURE = "X-Livewell-Signature"
+H_TIMESTAMP = "X-Livewell-Timestamp"
+H_DELIVERY = "X-Livewell-Delivery"
+
+
+def new_secret() -> str:
+    """The signing secret a partner keeps to check deliveries."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def check_url(url: str) -> str | None:
+    """Why a webhook URL cannot be used, or None: https, a host, no credentials."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return "the webhook URL must be an https:// URL"
+    if parts.username or parts.password:
+        return "the webhook URL must not carry credentials"
+    return None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value for one delivery."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: recompute and compare in constant time."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+async def announce(session: AsyncSession, referral: Referral, event: str, at: datetime,
+                   now: datetime) -> None:
+    """Queue one delivery of this status change to each webhook of the referring organisation."""
+    if referral.org is None:
+        return
+    for hook in await repository.active_webhooks(session, referral.org):
+        delivery = {
+            "type": "referral.status_changed",
+            "referral_id": referral.id,
+            "reference": referral.reference,
+            "external_reference": referral.external_reference,
+            "event": event,
+            "status": referral.status,
+            "outcome": referral.outcome,
+            "respond_by": referral.respond_by.isoformat(),
+            "at": at.isoformat(),
+        }
+        key = f"webhook:{hook.id}:{referral.id}:{event}:{at.isoformat()}"
+        enqueue(session, OutboxMessage, key=key[:200], target=TARGET, path=hook.url,
+                payload={"webhook_id": hook.id, "delivery": delivery}, now=now)
+
+
+class WebhookPoster(Protocol):
+    """Sends one HTTP POST to a partner; network failures raise, HTTP errors are returned."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> ServiceResponse: ...
+
+
+class AiohttpPoster:
+    """Real deliveries over the service's pooled aiohttp session."""
+
+    def __init__(self, session: Callable[[], aiohttp.ClientSession], timeout: float = 10.0):
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> ServiceResponse:
+        async with self._session().post(url, data=body, headers=headers, timeout=self._timeout,
+                                        allow_redirects=False) as resp:
+            await resp.read()
+            return ServiceResponse(resp.status, None, dict(resp.headers))
+
+
+@dataclass
+class RecordingPoster:
+    """The fake: records what would have been sent and answers with `status`."""
+
+    status: int = 200
+    sent: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> ServiceResponse:
+        self.sent.append((url, body, headers))
+        return ServiceResponse(self.status, None, {})
+
+
+POSTER = "webhook_poster"
+
+
+def make_sender(kit: Kit) -> Callable[[OutboxMixin], Awaitable[ServiceResponse]]:
+    """The relay's sender for `webhook` rows: look up the secret, sign, post."""
+
+    async def send(row: OutboxMixin) -> ServiceResponse:
+        payload: dict[str, Any] = row.payload
+        async with kit.db.sessionmaker() as session:
+            hook = await session.get(Webhook, payload["webhook_id"])
+        if hook is None or not hook.active:
+            return ServiceResponse(410, None, {})  # removed since: a dead letter, not a retry
+        body = json.dumps(payload["delivery"], separators=(",", ":"), sort_keys=True).encode()
+        timestamp = str(int(kit.clock.now().timestamp()))
+        headers = {"Content-Type": "application/json", H_TIMESTAMP: timestamp,
+                   H_SIGNATURE: sign(hook.secret, timestamp, body),
+                   H_DELIVERY: row.idempotency_key, "Idempotency-Key": row.idempotency_key}
+        poster: WebhookPoster = kit.extras[POSTER]
+        return await poster.post(row.path, body, headers)
+
+    return send

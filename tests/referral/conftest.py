@@ -1,0 +1,92 @@
+"""The referral service in-process, with its neighbours replaced by recording fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.common.http import ServiceResponse
+from services.common.kit_models import OutboxMixin
+from services.common.settings import Settings
+from services.referral import webhooks
+from services.referral.app import create_app
+from tests.support.service import ServiceHarness, running_service
+
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "referral"
+
+
+@dataclass
+class Neighbours:
+    """Intake, keyperson and notify as the relay sees them: recorded calls, chosen answers."""
+
+    calls: list[tuple[str, str, dict[str, Any], str]] = field(default_factory=list)
+    answers: dict[str, Callable[[dict[str, Any]], ServiceResponse]] = field(default_factory=dict)
+
+    def sender(self, target: str) -> Callable[[OutboxMixin], Awaitable[ServiceResponse]]:
+        async def send(row: OutboxMixin) -> ServiceResponse:
+            self.calls.append((target, row.path, row.payload, row.idempotency_key))
+            answer = self.answers.get(row.path)
+            return answer(row.payload) if answer else ServiceResponse(200, {}, {})
+        return send
+
+    def to(self, path: str, referral_id: str | None = None) -> list[dict[str, Any]]:
+        """Payloads sent to `path` (about one referral, when given)."""
+        return [p for _, pth, p, _ in self.calls
+                if pth == path and (referral_id is None or p.get("referral_id") == referral_id)]
+
+
+@dataclass
+class Referral:
+    harness: ServiceHarness
+    neighbours: Neighbours
+    poster: webhooks.RecordingPoster
+    rules_path: Path
+
+    @property
+    def client(self) -> Any:
+        return self.harness.client
+
+    async def until(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait for the relay to make `check()` truthy; fail the test if it never does."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the outbox relay did not get there in time")
+            await asyncio.sleep(0.02)
+
+    async def advance(self, seconds: float) -> None:
+        resp = await self.client.post("/internal/clock/advance", json={"seconds": seconds})
+        assert resp.status_code == 200, resp.text
+
+
+def copy_rules(into: Path) -> Path:
+    """A private copy of the default rules and locality data, safe to edit in a test."""
+    (into / "rules").mkdir(parents=True, exist_ok=True)
+    (into / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SERVICE_DIR / "rules" / "routing.yaml", into / "rules" / "routing.yaml")
+    shutil.copy(SERVICE_DIR / "data" / "lambeth_localities.csv",
+                into / "data" / "lambeth_localities.csv")
+    return into / "rules" / "routing.yaml"
+
+
+@pytest.fixture
+async def referral(settings: Settings, tmp_path: Path) -> AsyncIterator[Referral]:
+    rules_path = copy_rules(tmp_path)
+    app_factory = partial(create_app, rules_path=rules_path)
+    async with running_service("referral", app_factory, settings) as harness:
+        neighbours = Neighbours()
+        for target in ("intake", "keyperson", "notify"):
+            harness.kit.relay.senders[target] = neighbours.sender(target)
+        poster = webhooks.RecordingPoster()
+        harness.kit.extras[webhooks.POSTER] = poster
+        yield Referral(harness, neighbours, poster, rules_path)
