@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from services.common.db import JSONType, UTCDateTime
 
@@ -37,7 +37,10 @@ class OutboxMixin:
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),)
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[sa.Index]:
+        # A fresh Index per class: several services' models may be loaded in one process.
+        return (sa.Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),)
 
 
 class InboxMixin:
