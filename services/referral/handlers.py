@@ -21,8 +21,11 @@ def install(kit: Kit) -> None:
         if referral is None:
             return
         person_id = body.get("person_id") if isinstance(body, dict) else None
-        if person_id:
-            referral.person_id = str(person_id)
+        if isinstance(person_id, str) and 0 < len(person_id) <= 64:
+            referral.person_id = person_id
+        else:  # still route: a key worker can be found without the person's record
+            log.warning("intake answered without a usable person id",
+                        extra={"event": "referral.person_unresolved", "referral_id": referral.id})
         if referral.status == "closed":
             return  # withdrawn while intake was answering: nobody to assign
         now = kit.clock.now()

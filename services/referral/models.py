@@ -60,9 +60,9 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(sa.String(20))
     status_at: Mapped[datetime]
     outcome: Mapped[str | None] = mapped_column(sa.String(40))
-    person_id: Mapped[str | None] = mapped_column(sa.String(36))
-    contact_id: Mapped[str | None] = mapped_column(sa.String(36))
-    keyworker_id: Mapped[str | None] = mapped_column(sa.String(36))
+    person_id: Mapped[str | None] = mapped_column(sa.String(64))
+    contact_id: Mapped[str | None] = mapped_column(sa.String(64))
+    keyworker_id: Mapped[str | None] = mapped_column(sa.String(64))
     accepted_at: Mapped[datetime | None]
     sla_alerted_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]
@@ -86,7 +86,7 @@ class ReferralEvent(Base):
     status: Mapped[str] = mapped_column(sa.String(20))
     at: Mapped[datetime]
     recorded_at: Mapped[datetime]
-    keyworker_id: Mapped[str | None] = mapped_column(sa.String(36))
+    keyworker_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ReferralNote(Base):

@@ -146,8 +146,8 @@ class SelfReferralCreate(_In):
 
     reference: str = Field(pattern=r"^LW-[0-9A-Z]{4}-[0-9A-Z]{4}$")
     source: Literal["voice", "sms", "email"]
-    contact_id: str | None = Field(default=None, max_length=36)
-    person_id: str | None = Field(default=None, max_length=36)
+    contact_id: str | None = Field(default=None, max_length=64)
+    person_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=10_000)
     # Lenient on purpose: a flag or need this service does not know must not lose the referral.
     risk: dict[str, bool] = Field(default_factory=dict)
@@ -172,7 +172,7 @@ class ReferralEventIn(BaseModel):
 
     event: Literal["assigned", "accepted", "declined", "reassigned", "contacted", "closed"]
     at: AwareDatetime
-    keyworker_id: str | None = Field(default=None, max_length=36)
+    keyworker_id: str | None = Field(default=None, max_length=64)
 
 
 class EventApplied(BaseModel):
