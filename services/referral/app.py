@@ -14,7 +14,7 @@ from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.referral import handlers
-from services.referral.api import internal, referrals
+from services.referral.api import fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.models import KIT_MODELS
 from services.referral.rules import DEFAULT_RULES, RulesStore
@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         service="referral",
         settings=settings or Settings(),
         models=KIT_MODELS,
-        routers=[referrals.router, internal.router],
+        routers=[staff.router, referrals.router, routing.router, webhooks.router,
+                 fhir.router, internal.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

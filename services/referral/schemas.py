@@ -179,3 +179,64 @@ class EventApplied(BaseModel):
     referral_id: str
     status: Status
     applied: bool = Field(description="False when the event was older than the status.")
+
+
+class DryRunRequest(_In):
+    """What routing looks at; nothing is saved."""
+
+    urgency: Urgency | None = None
+    risk: Risk = Field(default_factory=Risk)
+    needs: list[Need] = Field(default_factory=list)
+    postcode: str | None = Field(default=None, max_length=16)
+
+
+class RouteRead(BaseModel):
+    """A routing decision and the reasons behind it."""
+
+    urgency: Urgency
+    respond_by: datetime
+    locality: str
+    team: str
+    rules_version: str
+    reasons: list[str]
+
+
+class RulesStatus(BaseModel):
+    version: str
+    source: str
+    last_error: str | None = Field(description="Why the last attempt to load the file failed.")
+
+
+class ReloadAnswer(BaseModel):
+    version: str
+    changed: bool
+
+
+class SlaItem(BaseModel):
+    """An unaccepted referral near or past its deadline (staff only)."""
+
+    id: str
+    reference: str
+    status: Status
+    urgency: Urgency
+    locality: str
+    team: str
+    respond_by: datetime
+    sla_alerted_at: datetime | None
+    breached_at: datetime | None
+
+
+class WebhookCreate(_In):
+    url: str = Field(max_length=2000, description="An https:// URL of yours.")
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    url: str
+    created_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(description="Shown once: keep it to check `X-Livewell-Signature`.")
