@@ -1,0 +1,80 @@
+"""Alerts to the duty coordinators on duty now: recorded, then fanned out by SMS.
+
+The on-duty lookup is an outbox row (target `rota`) so it is retried until keyperson answers
+with at least one number; its reply handler queues one SMS per coordinator.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.http import ServiceClient, ServiceResponse
+from services.common.ids import new_id
+from services.common.kit_models import OutboxMixin
+from services.common.outbox import enqueue
+from services.notify import repository
+from services.notify.context import Notify
+from services.notify.models import Alert, OutboxMessage
+from services.notify.templates import Facts, render
+
+log = logging.getLogger(__name__)
+ROTA_TARGET = "rota"
+ON_DUTY = "/internal/rota/on-duty?role=duty_coordinator"
+RECIPIENTS = "notify.alert_recipients"
+
+
+async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str,
+                      reference: str | None, referral_id: str | None, handoff_id: str | None,
+                      urgency: str | None, respond_by: datetime | None) -> Alert:
+    """Record an alert once per `key` and start its fan-out to the on-duty coordinators."""
+    existing = await repository.alert_by_key(session, key)
+    if existing is not None:
+        return existing
+    now = ctx.kit.clock.now()
+    alert = Alert(id=new_id(), alert_key=key, kind=kind, reference=reference,
+                  referral_id=referral_id, handoff_id=handoff_id, urgency=urgency,
+                  respond_by=respond_by, recipients=0, created_at=now)
+    session.add(alert)
+    enqueue(session, OutboxMessage, key=f"notify:alert:{alert.id}", target=ROTA_TARGET,
+            path=ON_DUTY, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS)
+    log.warning("alert raised", extra={"event": "alert.raised", "reference": reference,
+                                       "referral_id": referral_id, "status": kind})
+    return alert
+
+
+def rota_sender(client: ServiceClient) -> Any:
+    """The relay's sender for `rota` rows: ask keyperson who is on duty; none is a retry."""
+
+    async def send(row: OutboxMixin) -> ServiceResponse:
+        resp = await client.get("keyperson", row.path, timeout=3.0)
+        numbers = resp.body.get("numbers") if resp.ok and isinstance(resp.body, dict) else None
+        if resp.ok and not numbers:
+            log.error("no duty coordinator on duty to alert", extra={"event": "alert.nobody"})
+            return ServiceResponse(503, resp.body, {"Retry-After": "60"})
+        return resp
+
+    return send
+
+
+async def on_recipients(session: AsyncSession, ctx: Notify, payload: dict[str, Any],
+                        body: Any) -> None:
+    """Keyperson named the coordinators on duty: queue one SMS each."""
+    from services.notify.handoffs import queue_message  # the two modules call each other
+
+    alert = await session.get(Alert, payload["alert_id"])
+    if alert is None:
+        return
+    facts = Facts(reference=alert.reference or "-", urgency=alert.urgency or "urgent",
+                  respond_by=alert.respond_by, alert=alert.kind)
+    kind = "escalation" if alert.kind == "no_answer" else "coordinator_alert"
+    now = ctx.kit.clock.now()
+    for number in body.get("numbers", []):
+        msg = await queue_message(session, key=f"alert:{alert.id}:{number}", kind=kind,
+                                  channel="sms", to=number, body=render(kind, facts), now=now,
+                                  alert_id=alert.id)
+        if msg is not None:
+            alert.recipients += 1

@@ -1,0 +1,1 @@
+"""Notify's routes: internal (other services), Twilio callbacks (via the gateway), staff."""

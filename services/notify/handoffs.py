@@ -1,0 +1,180 @@
+"""The handoff lifecycle: offer, escalate by policy, accept, decline, expire, fail over."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.ids import new_id
+from services.common.outbox import enqueue
+from services.notify import alerts, repository
+from services.notify.codes import new_code
+from services.notify.context import Notify
+from services.notify.models import OPEN, Handoff, Message, OutboxMessage, TimelineEntry
+from services.notify.templates import Facts, handoff_call, render
+
+log = logging.getLogger(__name__)
+ESCALATE = "notify.escalate"
+
+
+def note(session: AsyncSession, handoff_id: str, at: datetime, step: str, *,
+         channel: str | None = None, message_id: str | None = None,
+         detail: str | None = None) -> None:
+    """Add a step to the handoff's timeline (ids and codes only, never content)."""
+    session.add(TimelineEntry(handoff_id=handoff_id, at=at, step=step, channel=channel,
+                              message_id=message_id, detail=detail))
+
+
+async def queue_message(session: AsyncSession, *, key: str, kind: str, channel: str, to: str,
+                        body: str, now: datetime, handoff_id: str | None = None,
+                        alert_id: str | None = None) -> Message | None:
+    """Add a message for the dispatcher, once per `key` (None when it already exists)."""
+    if await repository.message_by_key(session, key) is not None:
+        return None
+    msg = Message(id=new_id(), dedupe_key=key, handoff_id=handoff_id, alert_id=alert_id,
+                  kind=kind, channel=channel, to=to, body=body, status=repository.PENDING,
+                  attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(msg)
+    session.info["outbox_pending"] = True  # wakes the dispatcher after commit
+    return msg
+
+
+def facts(h: Handoff) -> Facts:
+    return Facts(reference=h.reference, urgency=h.urgency, respond_by=h.respond_by,
+                 code=h.reply_code)
+
+
+def offer_number(handoff_key: str) -> int:
+    """`<referral_id>:<n>` → n (1 when the key carries no number)."""
+    tail = handoff_key.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() and ":" in handoff_key else 1
+
+
+async def _fresh_code(session: AsyncSession, keyworker_id: str) -> str:
+    taken = await repository.open_codes(session, keyworker_id)
+    while True:
+        code = new_code()
+        if code not in taken:
+            return code
+
+
+async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Handoff:
+    """Create the handoff (once per handoff_key), its first messages and its timers."""
+    existing = await repository.handoff_by_key(session, data["handoff_key"])
+    if existing is not None:
+        return existing
+    now = ctx.kit.clock.now()
+    respond_by: datetime = data["respond_by"]
+    h = Handoff(id=new_id(), handoff_key=data["handoff_key"], referral_id=data["referral_id"],
+                reference=data["reference"], urgency=data["urgency"], respond_by=respond_by,
+                keyworker_id=data["keyworker_id"], phone=data["phone"], email=data.get("email"),
+                offer=offer_number(data["handoff_key"]),
+                reply_code=await _fresh_code(session, data["keyworker_id"]),
+                code_expires_at=max(respond_by, now) + timedelta(
+                    seconds=ctx.policy.code_valid_after_respond_by),
+                status=OPEN, policy_version=ctx.policy.version, created_at=now, updated_at=now)
+    session.add(h)
+    await session.flush()  # a twin that won the race makes this a 409; the retry finds it
+    note(session, h.id, now, "offered", detail=f"offer {h.offer}, policy {h.policy_version}")
+    for index, step in ctx.policy.steps(h.urgency, h.offer):
+        if step.after == 0:
+            await run_step(session, ctx, h, index)
+        else:
+            enqueue(session, OutboxMessage, key=f"notify:handoff:{h.id}:step:{index}",
+                    target="local", path=ESCALATE, payload={"handoff_id": h.id, "step": index},
+                    now=now, delay=step.after)
+    return h
+
+
+async def run_step(session: AsyncSession, ctx: Notify, h: Handoff, index: int) -> None:
+    """Do one step of the policy for an open handoff."""
+    step = ctx.policy.step(h.urgency, index)
+    now = ctx.kit.clock.now()
+    key = f"handoff:{h.id}:step:{index}"
+    if step.action in ("sms", "reminder"):
+        kind = "handoff" if step.action == "sms" else "reminder"
+        msg = await queue_message(session, key=key, kind=kind, channel="sms", to=h.phone,
+                                  body=render(kind, facts(h)), now=now, handoff_id=h.id)
+        if msg:
+            note(session, h.id, now, step.action, channel="sms", message_id=msg.id)
+    elif step.action == "call":
+        await queue_call(session, ctx, h, key, now, step="call")
+    elif step.action == "alert_coordinator":
+        await alerts.raise_alert(session, ctx, key=f"handoff:{h.id}:no_answer", kind="no_answer",
+                                 reference=h.reference, referral_id=h.referral_id,
+                                 handoff_id=h.id, urgency=h.urgency, respond_by=h.respond_by)
+        note(session, h.id, now, "alert_coordinator", detail="no_answer")
+    elif step.action == "next_candidate":
+        await close(session, ctx, h, "expired", now)
+        note(session, h.id, now, "next_candidate", detail="offered to the next key worker")
+
+
+async def queue_call(session: AsyncSession, ctx: Notify, h: Handoff, key: str, now: datetime,
+                     step: str) -> None:
+    """A voice call to the handoff's worker: press 1 to accept, 2 to decline."""
+    twiml = handoff_call(facts(h), ctx.callback_url(f"/handoff-call/{h.id}"))
+    msg = await queue_message(session, key=key, kind="handoff_call", channel="voice", to=h.phone,
+                              body=twiml, now=now, handoff_id=h.id)
+    if msg:
+        note(session, h.id, now, step, channel="voice", message_id=msg.id)
+
+
+async def escalate(session: AsyncSession, ctx: Notify, payload: dict[str, Any]) -> None:
+    """A timer fired: run the step unless the handoff has been answered meanwhile."""
+    h = await repository.lock_handoff(session, payload["handoff_id"])
+    if h is None or h.status != OPEN:
+        return
+    await run_step(session, ctx, h, int(payload["step"]))
+
+
+async def close(session: AsyncSession, ctx: Notify, h: Handoff, status: str,
+                now: datetime) -> None:
+    """End the handoff, cancel what is not sent yet and tell keyperson (and referral)."""
+    h.status, h.closed_at, h.updated_at = status, now, now
+    cancelled = await repository.cancel_pending(session, h.id, now)
+    note(session, h.id, now, status, detail=f"{cancelled} unsent cancelled" if cancelled else None)
+    at = now.isoformat()
+    if status == "accepted":
+        enqueue(session, OutboxMessage, key=f"notify:{h.id}:accepted:referral", target="referral",
+                path=f"/internal/referrals/{h.referral_id}/events", now=now,
+                payload={"event": "accepted", "at": at, "keyworker_id": h.keyworker_id})
+        enqueue(session, OutboxMessage, key=f"notify:{h.id}:accepted:keyperson",
+                target="keyperson", path=f"/internal/assignments/{h.referral_id}/accepted",
+                now=now, payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id})
+    elif status in ("declined", "expired", "failed"):
+        enqueue(session, OutboxMessage, key=f"notify:{h.id}:{status}:keyperson",
+                target="keyperson", path=f"/internal/assignments/{h.referral_id}/declined",
+                now=now, payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id,
+                                  "reason": status})
+    log.info("handoff closed", extra={"event": "handoff.closed", "handoff_id": h.id,
+                                      "status": status, "referral_id": h.referral_id})
+
+
+async def send_failed(session: AsyncSession, ctx: Notify, msg: Message, code: int | None) -> None:
+    """A message failed for good: alert the duty coordinator and switch channel; when every
+    channel has failed, hand the referral back to keyperson."""
+    now = ctx.kit.clock.now()
+    if msg.handoff_id is None:
+        log.error("message to staff failed", extra={"event": "message.failed",
+                                                     "message_id": msg.id, "error": str(code)})
+        return
+    h = await repository.lock_handoff(session, msg.handoff_id)
+    if h is None or h.status != OPEN:
+        return
+    note(session, h.id, now, "send_failed", channel=msg.channel, message_id=msg.id,
+         detail=f"code {code}" if code else None)
+    kind = "worker_stopped" if code == 21610 else "send_failed"
+    await alerts.raise_alert(session, ctx, key=f"handoff:{h.id}:{kind}:{msg.channel}", kind=kind,
+                             reference=h.reference, referral_id=h.referral_id, handoff_id=h.id,
+                             urgency=h.urgency, respond_by=h.respond_by)
+    others = [m for m in await repository.messages_of(session, h.id) if m.id != msg.id]
+    if msg.channel == "sms":
+        if not any(m.channel == "voice" and m.status != "failed" for m in others):
+            await queue_call(session, ctx, h, f"handoff:{h.id}:fallback-call", now,
+                             step="channel_switch")
+        return
+    if all(m.status in ("failed", "undelivered", repository.CANCELLED) for m in others):
+        await close(session, ctx, h, "failed", now)

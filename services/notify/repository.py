@@ -1,0 +1,146 @@
+"""Every query of the notify service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.models import (
+    OPEN,
+    Alert,
+    DeliveryEvent,
+    Handoff,
+    Message,
+    ReplyLog,
+    TimelineEntry,
+)
+
+PENDING = "pending"
+SENDING = "sending"
+UNKNOWN = "unknown"
+CANCELLED = "cancelled"
+DUE_STATUSES = (PENDING, UNKNOWN)
+
+
+async def handoff_by_key(session: AsyncSession, key: str) -> Handoff | None:
+    return (await session.scalars(select(Handoff).where(Handoff.handoff_key == key))).first()
+
+
+async def lock_handoff(session: AsyncSession, handoff_id: str) -> Handoff | None:
+    """The handoff, locked for this transaction (so an accept and an escalation step queue)."""
+    stmt = select(Handoff).where(Handoff.id == handoff_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def get_handoff(session: AsyncSession, handoff_id: str) -> Handoff | None:
+    return await session.get(Handoff, handoff_id)
+
+
+async def list_handoffs(session: AsyncSession, *, referral_id: str | None, status: str | None,
+                        limit: int) -> Sequence[Handoff]:
+    stmt = select(Handoff).order_by(Handoff.created_at.desc(), Handoff.id).limit(limit)
+    if referral_id:
+        stmt = stmt.where(Handoff.referral_id == referral_id)
+    if status:
+        stmt = stmt.where(Handoff.status == status)
+    return (await session.scalars(stmt)).all()
+
+
+async def open_codes(session: AsyncSession, keyworker_id: str) -> set[str]:
+    stmt = select(Handoff.reply_code).where(Handoff.keyworker_id == keyworker_id,
+                                           Handoff.status == OPEN)
+    return set((await session.scalars(stmt)).all())
+
+
+async def handoffs_with_code(session: AsyncSession, code: str) -> Sequence[Handoff]:
+    stmt = select(Handoff).where(Handoff.reply_code == code).order_by(Handoff.created_at.desc())
+    return (await session.scalars(stmt)).all()
+
+
+async def latest_for_number(session: AsyncSession, phone: str) -> Handoff | None:
+    """The newest handoff sent to `phone`: is it a key worker's number, and whose."""
+    stmt = select(Handoff).where(Handoff.phone == phone).order_by(Handoff.created_at.desc())
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def accepted_for_referral(session: AsyncSession, referral_id: str) -> Handoff | None:
+    stmt = select(Handoff).where(Handoff.referral_id == referral_id,
+                                 Handoff.status == "accepted")
+    return (await session.scalars(stmt)).first()
+
+
+async def messages_of(session: AsyncSession, handoff_id: str) -> Sequence[Message]:
+    stmt = select(Message).where(Message.handoff_id == handoff_id).order_by(Message.created_at)
+    return (await session.scalars(stmt)).all()
+
+
+async def message_by_key(session: AsyncSession, key: str) -> Message | None:
+    return (await session.scalars(select(Message).where(Message.dedupe_key == key))).first()
+
+
+async def message_by_sid(session: AsyncSession, sid: str) -> Message | None:
+    stmt = select(Message).where(Message.provider_sid == sid).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def known_sids(session: AsyncSession, to: str) -> set[str]:
+    stmt = select(Message.provider_sid).where(Message.to == to,
+                                              Message.provider_sid.is_not(None))
+    return {sid for sid in (await session.scalars(stmt)).all() if sid}
+
+
+async def cancel_pending(session: AsyncSession, handoff_id: str, now: datetime) -> int:
+    """Cancel what has not been sent yet for a handoff (escalation stops here)."""
+    result = await session.execute(
+        update(Message).where(Message.handoff_id == handoff_id,
+                              Message.status.in_(DUE_STATUSES))
+        .values(status=CANCELLED, updated_at=now, locked_until=None))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Message]:
+    """Due messages, and sends whose lease ran out (their outcome is unknown), locked."""
+    stmt = (select(Message)
+            .where(((Message.status.in_(DUE_STATUSES)) & (Message.next_attempt_at <= now))
+                   | ((Message.status == SENDING) & (Message.locked_until < now)))
+            .order_by(Message.next_attempt_at, Message.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True))
+    return (await session.scalars(stmt)).all()
+
+
+async def delivery_events(session: AsyncSession, sid: str) -> Sequence[DeliveryEvent]:
+    stmt = select(DeliveryEvent).where(DeliveryEvent.provider_sid == sid)
+    return (await session.scalars(stmt.order_by(DeliveryEvent.id))).all()
+
+
+async def has_delivery_event(session: AsyncSession, sid: str, status: str) -> bool:
+    stmt = select(DeliveryEvent.id).where(DeliveryEvent.provider_sid == sid,
+                                          DeliveryEvent.status == status)
+    return (await session.scalars(stmt)).first() is not None
+
+
+async def timeline(session: AsyncSession, handoff_id: str) -> Sequence[TimelineEntry]:
+    stmt = select(TimelineEntry).where(TimelineEntry.handoff_id == handoff_id)
+    return (await session.scalars(stmt.order_by(TimelineEntry.id))).all()
+
+
+async def alert_by_key(session: AsyncSession, key: str) -> Alert | None:
+    return (await session.scalars(select(Alert).where(Alert.alert_key == key))).first()
+
+
+async def list_alerts(session: AsyncSession, limit: int) -> Sequence[Alert]:
+    stmt = select(Alert).order_by(Alert.created_at.desc(), Alert.id).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def replies_since(session: AsyncSession, phone: str, outcome: str | None,
+                        since: datetime) -> int:
+    stmt = select(func.count(ReplyLog.id)).where(ReplyLog.from_number == phone,
+                                                 ReplyLog.at >= since)
+    if outcome is not None:
+        stmt = stmt.where(ReplyLog.outcome == outcome)
+    return int((await session.scalar(stmt)) or 0)
