@@ -170,7 +170,9 @@ class Supervisor:
 def _describe_db(s: Settings) -> str:
     if not s.database_url:
         return f"SQLite files under {s.var_dir.resolve()}/"
-    return "DATABASE_URL (" + s.database_url.split("://", 1)[0] + ", a schema per service)"
+    if s.database_url.startswith("sqlite"):
+        return "SQLite, a file per service beside " + s.database_url.split(":///", 1)[-1]
+    return "PostgreSQL from DATABASE_URL, a schema per service"
 
 
 def run_supervisor(settings: Settings) -> int:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from services.common.db import JSONType, UTCDateTime
@@ -72,6 +71,8 @@ class AuditMixin:
 
 def create_kit_tables() -> None:
     """Migration step shared by every service's first revision."""
+    from alembic import op  # only migrations need Alembic; the running services do not
+
     op.create_table(
         "outbox",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
