@@ -33,10 +33,20 @@ def _insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, An
     return sqlite.insert(model).values(**values).on_conflict_do_nothing()
 
 
+async def _inserted(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
+    """Insert unless a unique key is taken; True when this call wrote the row.
+
+    RETURNING rather than rowcount: after waiting on a concurrent writer's conflicting row,
+    the driver's rowcount is not reliable, a returned row is.
+    """
+    pk = next(iter(model.__table__.primary_key.columns))
+    stmt = _insert_ignore(session, model, values).returning(pk)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def insert_contact_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Add a contact unless (channel, external_id) is already stored; True when added."""
-    result = await session.execute(_insert_ignore(session, Contact, values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _inserted(session, Contact, values)
 
 
 async def contact_by_external(session: AsyncSession, channel: str,
@@ -97,8 +107,7 @@ async def add_identifier_if_new(session: AsyncSession, person_id: str, kind: str
                                 now: datetime) -> bool:
     """Attach an identifier unless someone already holds it; True when attached."""
     values = {"person_id": person_id, "kind": kind, "value": value, "created_at": now}
-    result = await session.execute(_insert_ignore(session, PersonIdentifier, values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _inserted(session, PersonIdentifier, values)
 
 
 async def flag_possible_match(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -152,8 +161,7 @@ async def open_link_for_person(session: AsyncSession, person_id: str,
 
 
 async def add_link_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
-    result = await session.execute(_insert_ignore(session, ReferralLink, values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _inserted(session, ReferralLink, values)
 
 
 # Callbacks
@@ -161,8 +169,7 @@ async def add_link_if_new(session: AsyncSession, values: dict[str, Any]) -> bool
 
 async def add_callback_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
     """One callback per contact and reason, however often a status callback repeats."""
-    result = await session.execute(_insert_ignore(session, Callback, values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await _inserted(session, Callback, values)
 
 
 async def open_callbacks(session: AsyncSession, limit: int) -> Sequence[Callback]:
