@@ -115,3 +115,19 @@ def create_kit_tables() -> None:
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_entity_id", "audit_log", ["entity_id"])
+    make_audit_append_only(op.get_bind().dialect.name)
+
+
+def make_audit_append_only(dialect: str) -> None:
+    """The database itself refuses to change or delete an audit entry."""
+    from alembic import op
+
+    if dialect == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    elif dialect == "postgresql":
+        op.execute("CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$")
+        op.execute("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")

@@ -27,3 +27,24 @@ def test_migrations_give_each_service_its_own_tables(settings: Settings) -> None
         finally:
             engine.dispose()
         assert {"outbox", "inbox", "audit_log", "alembic_version"} <= tables, service
+
+
+def test_the_audit_log_is_append_only_in_the_database(settings: Settings) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    upgrade_all(settings)
+    _, sync_url, schema = service_urls(settings, "gateway")
+    engine = create_engine(sync_url, connect_args={"options": f"-csearch_path={schema}"}
+                           if schema else {})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO audit_log (at, actor_kind, action, entity_type, entity_id) "
+                "VALUES (CURRENT_TIMESTAMP, 'system', 'create', 'api_key', 'k1')"))
+        for sql in ("UPDATE audit_log SET action = 'read'", "DELETE FROM audit_log"):
+            with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+                conn.execute(text(sql))
+    finally:
+        engine.dispose()
