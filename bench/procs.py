@@ -1,0 +1,123 @@
+"""Processes of the benchmark: run the load generator, read memory and CPU from /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of `pid` in MB (VmRSS), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds `pid` has used so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@dataclass
+class CpuMeter:
+    """CPU share of a set of processes over an interval (1.0 = one core busy)."""
+
+    pids: dict[str, int]
+    started: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.started = {n: cpu_seconds(p) for n, p in self.pids.items()}
+        self.wall = loop.time()
+
+    def shares(self) -> dict[str, float]:
+        elapsed = asyncio.get_running_loop().time() - self.wall
+        return {n: round((cpu_seconds(p) - self.started[n]) / elapsed, 3)
+                for n, p in self.pids.items()} if elapsed > 0 else {}
+
+
+@dataclass
+class MemorySampler:
+    """Samples the RSS of named processes until stopped; keeps the peak of each."""
+
+    pids: dict[str, int]
+    every: float = 0.5
+    peak: dict[str, float] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    def snapshot(self) -> dict[str, float]:
+        return {n: round(v, 1) for n, p in self.pids.items() if (v := rss_mb(p)) is not None}
+
+    async def _run(self) -> None:
+        while True:
+            for name, value in self.snapshot().items():
+                self.peak[name] = max(self.peak.get(name, 0.0), value)
+            await asyncio.sleep(self.every)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> dict[str, float]:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return dict(self.peak)
+
+
+async def run_loadgen(spec: dict[str, Any], timeout: float,
+                      meter: CpuMeter | None = None) -> dict[str, Any]:
+    """Run `bench.loadgen` in its own process with `spec`; its JSON answer. `meter` starts
+    when the generator has built its requests and starts loading, and is read at its end."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.loadgen", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=2**26)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(json.dumps(spec).encode())
+    proc.stdin.close()
+
+    shares: dict[str, float] = {}
+
+    async def read() -> tuple[bytes, bytes]:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = await proc.stdout.readline()
+        if first.strip() == b"go" and meter is not None:
+            meter.start()
+        out = await proc.stdout.read()
+        if meter is not None:
+            shares.update(meter.shares())
+        err = await proc.stderr.read()
+        await proc.wait()
+        return out, err
+
+    try:
+        out, err = await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise RuntimeError(f"the load generator ran past {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {err.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(out)
+    if shares:
+        result["server_cpu_share"] = shares
+    return result

@@ -1,0 +1,99 @@
+"""Partner referral → handoff SMS at the Twilio mock, at a sustained arrival rate.
+
+Latency runs from the moment each referral was due to be sent (open loop) to the moment the
+mock recorded its handoff SMS. Every accepted referral must produce exactly one SMS carrying
+its reference: none is *lost*, a second is *duplicated*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bench.loadgen import percentiles
+from bench.procs import run_loadgen
+from bench.recipes import referral_body
+
+REFERENCE = re.compile(r"LW-[A-Z0-9]{4}-[A-Z0-9]{4}")
+TEAMS = ["hub", "network_partners", "ips_alliance", "crisis_duty"]
+LOCALITIES = ["north", "south_west", "south_east"]
+
+
+async def create_workers(http: httpx.AsyncClient, staff: dict[str, str], count: int,
+                         caseload: int) -> list[str]:
+    """Key workers covering every locality and team, through the staff API."""
+    phones = []
+    for i in range(count):
+        resp = await http.post("/api/v1/keyworkers", headers=staff, json={
+            "name": f"Bench Worker {i}", "phone": f"+447911{200000 + i:06d}",
+            "localities": LOCALITIES, "teams": TEAMS, "skills": [], "max_caseload": caseload})
+        if resp.status_code != 201:
+            raise RuntimeError(f"creating a key worker failed: {resp.status_code} {resp.text}")
+        phones.append(resp.json()["phone"])
+    return phones
+
+
+async def _handoffs(mock_url: str) -> dict[str, list[datetime]]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        resp = await http.get(mock_url + "/_mock/messages")
+        resp.raise_for_status()
+    seen: dict[str, list[datetime]] = {}
+    for m in resp.json():
+        hit = REFERENCE.search(m["body"])
+        if hit:
+            seen.setdefault(hit.group(0), []).append(datetime.fromisoformat(m["created"]))
+    return seen
+
+
+async def warm_up(http: httpx.AsyncClient, key: str, mock_url: str) -> None:
+    """One referral the whole way, so no first-request cost lands in the figures."""
+    resp = await http.post("/api/v1/referrals", json=referral_body(0, "warm"),
+                           headers={"Authorization": f"Bearer {key}",
+                                    "Idempotency-Key": f"warm-{time.time()}"})
+    resp.raise_for_status()
+    ref = resp.json()["reference"]
+    deadline = time.monotonic() + 60
+    while ref not in await _handoffs(mock_url):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up referral never reached a key worker")
+        await asyncio.sleep(0.25)
+
+
+async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], *, rate: float,
+                             seconds: float, drain: float = 60.0) -> dict[str, Any]:
+    """Send `rate` referrals a second for `seconds`; count and time their handoff SMS."""
+    count = int(rate * seconds)
+    spec = {"mode": "open", "host": "127.0.0.1", "port": gateway_port, "rate": rate,
+            "count": count, "timeout": 30.0, "keep_records": True, "keep_bodies": True,
+            "recipe": {"kind": "referral", "path": "/api/v1/referrals", "keys": keys}}
+    load = await run_loadgen(spec, timeout=seconds + 120)
+    due: dict[str, float] = {}
+    refused = 0
+    for rec in load.pop("records"):
+        if rec.get("status") in (200, 201):
+            due[json.loads(rec["body"])["reference"]] = rec["due"]
+        else:
+            refused += 1
+    deadline = time.monotonic() + drain
+    while True:
+        seen = await _handoffs(mock_url)
+        missing = [r for r in due if r not in seen]
+        if not missing or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    latencies = [(min(seen[r]).timestamp() - t) * 1000 for r, t in due.items() if r in seen]
+    return {
+        "rate": rate, "seconds": seconds, "sent": count, "accepted": len(due),
+        "refused": refused, "statuses": load["statuses"], "errors": load["errors"],
+        "api_latency_ms": load["latency_ms"],
+        "generator_cpu_share": load["generator_cpu_share"],
+        "handoff_latency_ms": percentiles(latencies),
+        "lost": len(missing), "duplicated": sum(len(seen[r]) - 1 for r in due if r in seen),
+        "drain_seconds": drain,
+    }
