@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.intake.api import internal, sms, voice
+from services.intake import mail_in
+from services.intake.api import callbacks, email, internal, people, sms, voice
 from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
 from services.intake.mail_out import EmailSender, email_sender_for
 from services.intake.models import KIT_MODELS
 from services.intake.runtime import EXTRA_KEY, load_intake
 from services.intake.settings import IntakeSettings
+from services.intake.smtp_listener import smtp_listener
 
 DESCRIPTION = """The front door: Twilio voice and SMS webhooks, email in, the person index
 and the callback list. Reached only through the gateway."""
@@ -30,12 +32,19 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
     @asynccontextmanager
     async def setup(kit: Kit) -> AsyncIterator[None]:
         sender = email_sender or email_sender_for(settings.smtp_url)
-        kit.extras[EXTRA_KEY] = load_intake(kit, config, sender)
+        intake = load_intake(kit, config, sender)
+        kit.extras[EXTRA_KEY] = intake
         kit.relay.reply_handlers[SELF_REFERRAL_HANDLER] = self_referral_handler(kit.clock)
-        yield
+        kit.relay.local_handlers[mail_in.ACK_HANDLER] = mail_in.ack_handler(intake)
+        if config.smtp_listen_port is None:
+            yield
+            return
+        async with smtp_listener(intake, config.smtp_listen_host, config.smtp_listen_port):
+            yield
 
     return create_service_app(
         service="intake", settings=settings, models=KIT_MODELS,
-        routers=[voice.router, sms.router, internal.router],
+        routers=[voice.router, sms.router, email.router, callbacks.router, people.router,
+                 internal.router],
         title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
     )

@@ -124,3 +124,11 @@ class AttemptRead(BaseModel):
 
 class CallbackDetail(CallbackRead):
     attempt_log: list[AttemptRead]
+
+
+class EmailAccepted(BaseModel):
+    """The provider's receipt: which contact holds the email (a repeat names the same one)."""
+
+    contact_id: str
+    reference: str | None
+    duplicate: bool

@@ -103,7 +103,7 @@ async def test_a_key_worker_reply_goes_to_notify_and_never_becomes_a_contact(
 async def test_with_notify_down_a_reply_code_is_queued_for_notify_not_taken_as_a_contact(
     intake: ServiceHarness, peers: FakePeers,
 ) -> None:
-    peers.delay["/internal/replies"] = 5.0
+    peers.delay["/internal/replies"] = 1.0
     intake.app.state.kit.extras["intake"].config.reply_timeout_seconds = 0.2
     message_sid = sid("SM")
     reply = message_of((await post_twilio(intake, "/twilio/sms",
