@@ -29,8 +29,8 @@ def install(kit: Kit) -> None:
         if referral.status == "closed":
             return  # withdrawn while intake was answering: nobody to assign
         now = kit.clock.now()
-        await timeline.record(session, referral, "routed", now, now)
-        referrals.request_assignment(session, referral, now)
+        if await timeline.record(session, referral, "routed", now, now):
+            referrals.request_assignment(session, referral, now)
         log.info("referral routed", extra={"event": "referral.routed", "referral_id": referral.id,
                                            "person_id": referral.person_id})
 

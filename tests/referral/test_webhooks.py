@@ -1,0 +1,88 @@
+"""Closed loop: each status change of a partner's referral reaches its webhook, signed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.referral import webhooks
+from tests.referral.conftest import Referral as Service
+from tests.referral.factories import POLICE, referral_body
+from tests.support.service import key_headers
+
+
+async def _register(referral: Service, headers: dict[str, str], url: str) -> dict[str, str]:
+    resp = await referral.client.post("/api/v1/webhooks", headers=headers, json={"url": url})
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+async def test_status_changes_arrive_signed_and_in_order(referral: Service) -> None:
+    org = key_headers(f"Housing {uuid.uuid4()}")
+    hook = await _register(referral, org, "https://partner.example/livewell")
+    assert hook["secret"].startswith("whsec_")
+    rid = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                      headers=org)).json()["id"]
+    t0 = datetime.now(UTC)
+    for n, event in enumerate(("assigned", "accepted", "contacted")):
+        await referral.client.post(f"/internal/referrals/{rid}/events", json={
+            "event": event, "at": (t0 + timedelta(minutes=n + 1)).isoformat()})
+
+    def mine() -> list[dict[str, object]]:
+        return [json.loads(body) for url, body, _ in referral.poster.sent
+                if json.loads(body)["referral_id"] == rid]
+
+    await referral.until(lambda: {"accepted", "contacted"} <= {d["status"] for d in mine()})
+    statuses = {d["status"] for d in mine()}
+    assert {"received", "assigned", "accepted", "contacted"} <= statuses
+    for url, body, headers in referral.poster.sent:
+        if json.loads(body)["referral_id"] != rid:
+            continue
+        assert url == "https://partner.example/livewell"
+        assert webhooks.verify(hook["secret"], headers[webhooks.H_TIMESTAMP], body,
+                               headers[webhooks.H_SIGNATURE])
+        assert not webhooks.verify("whsec_wrong", headers[webhooks.H_TIMESTAMP], body,
+                                   headers[webhooks.H_SIGNATURE])
+        assert headers["Idempotency-Key"] == headers[webhooks.H_DELIVERY]
+        for private in ("Sam", "07911", "patrol"):
+            assert private not in body.decode()
+
+
+def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
+    # Fixed vector, so partners can check their own implementation against it.
+    assert webhooks.sign("whsec_test", "1700000000", b'{"a":1}') == (
+        "sha256=" + __import__("hmac").new(b"whsec_test", b'1700000000.{"a":1}',
+                                           "sha256").hexdigest())
+
+
+async def test_a_failing_receiver_is_retried_until_it_answers(referral: Service) -> None:
+    org = key_headers(f"Retry Org {uuid.uuid4()}")
+    await _register(referral, org, "https://retry.example/hook")
+    referral.poster.status = 503
+    rid = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                      headers=org)).json()["id"]
+    attempts = lambda: [b for _, b, _ in referral.poster.sent  # noqa: E731
+                        if json.loads(b)["referral_id"] == rid]
+    await referral.until(lambda: len(attempts()) >= 1)
+    referral.poster.status = 200
+    await referral.advance(600)  # past any backoff
+    await referral.until(lambda: len(attempts()) >= 2)
+
+
+async def test_webhooks_are_per_organisation_and_https_only(referral: Service) -> None:
+    org = key_headers(f"Other Org {uuid.uuid4()}")
+    hook = await _register(referral, org, "https://other.example/hook")
+    plain = await referral.client.post("/api/v1/webhooks", headers=org,
+                                       json={"url": "http://other.example/hook"})
+    assert plain.status_code == 422 and plain.json()["errors"][0]["loc"] == ["url"]
+    rid = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                      headers=POLICE)).json()["id"]
+    listed = (await referral.client.get("/api/v1/webhooks", headers=org)).json()
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    assert (await referral.client.delete(f"/api/v1/webhooks/{hook['id']}",
+                                         headers=POLICE)).status_code == 404
+    assert (await referral.client.delete(f"/api/v1/webhooks/{hook['id']}",
+                                         headers=org)).status_code == 204
+    assert all(url != "https://other.example/hook" or json.loads(b)["referral_id"] != rid
+               for url, b, _ in referral.poster.sent)
