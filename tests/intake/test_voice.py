@@ -199,3 +199,102 @@ async def test_option_2_records_a_message_refers_and_texts_the_reference(
             OutboxMessage.idempotency_key.like(f"%{contact.id}%")))).all()
     assert sorted(keys) == [f"person-message:{contact.id}:caller_confirmation",
                             f"referral:{contact.id}"]
+
+
+async def test_option_3_tells_professionals_how_to_refer_and_takes_a_message(
+    intake: ServiceHarness,
+) -> None:
+    call_sid, caller = sid("CA"), mobile()
+    root = twiml((await post_twilio(intake, "/twilio/voice/menu",
+                                    call(call_sid, caller, Digits="3"), attempt=1)).text)
+    said = root.find("Say")
+    assert said is not None and "email" in (said.text or "")
+    record = root.find("Record")
+    assert record is not None
+    assert step_of(record.get("action", ""))[1] == {"purpose": "professional"}
+    await post_twilio(intake, "/twilio/voice/recorded",
+                      call(call_sid, caller, RecordingUrl="https://x/RE2",
+                           RecordingDuration="9"), purpose="professional")
+    [callback] = await callbacks_of(intake, (await contact_of(intake, call_sid)).id)
+    assert (callback.reason, callback.risk) == ("professional_message", "routine")
+
+
+async def test_option_4_rings_an_on_duty_key_worker_and_takes_a_message_if_unanswered(
+    intake: ServiceHarness, peers: FakePeers,
+) -> None:
+    caller = mobile()
+    resolved = await intake.client.post("/internal/people/resolve", json={
+        "referral_id": sid("R"), "reference": "LW-KW00-" + sid("")[:4], "subject": {
+            "phone": caller}})
+    person_id = resolved.json()["person_id"]
+    peers.on("GET", f"/internal/people/{person_id}/key-worker",
+             (200, {"keyworker_id": "kw-1", "phone": "+447400900042", "on_duty": True}))
+    call_sid = sid("CA")
+    greeting = twiml((await post_twilio(intake, "/twilio/voice", call(call_sid, caller))).text)
+    gather = greeting.find("Gather")
+    assert gather is not None
+    path, params = step_of(gather.get("action", ""))
+    assert params == {"attempt": "1", "kw": "1"}
+    root = twiml((await post_twilio(intake, path, call(call_sid, caller, Digits="4"),
+                                    **params)).text)
+    dial = root.find("Dial")
+    assert dial is not None and [n.text for n in dial.findall("Number")] == ["+447400900042"]
+    path, params = step_of(dial.get("action", ""))
+    root = twiml((await post_twilio(intake, path,
+                                    call(call_sid, caller, DialCallStatus="no-answer"),
+                                    **params)).text)
+    record = root.find("Record")
+    assert record is not None and step_of(record.get("action", ""))[1] == {
+        "purpose": "key_worker"}
+    await post_twilio(intake, "/twilio/voice/recorded",
+                      call(call_sid, caller, RecordingUrl="https://x/RE3",
+                           RecordingDuration="20"), purpose="key_worker")
+    [callback] = await callbacks_of(intake, (await contact_of(intake, call_sid)).id)
+    assert (callback.reason, callback.person_id) == ("key_worker_message", person_id)
+
+
+async def test_option_4_is_not_offered_to_an_unknown_caller_and_means_nothing(
+    intake: ServiceHarness,
+) -> None:
+    root = twiml((await post_twilio(intake, "/twilio/voice/menu",
+                                    call(sid("CA"), mobile(), Digits="4"), attempt=1)).text)
+    assert root.find("Gather") is not None  # asked again, not connected to anyone
+
+
+async def test_crisis_words_in_a_transcription_raise_the_callback_and_alert(
+    intake: ServiceHarness, peers: FakePeers,
+) -> None:
+    call_sid, caller = sid("CA"), mobile()
+    await post_twilio(intake, "/twilio/voice/menu", call(call_sid, caller, Digits="2"),
+                      attempt=1)
+    await post_twilio(intake, "/twilio/voice/recorded",
+                      call(call_sid, caller, RecordingUrl="https://x/RE4",
+                           RecordingDuration="30"), purpose="support")
+    await post_twilio(intake, "/twilio/voice/transcription",
+                      call(call_sid, caller, TranscriptionText="I took an overdose"),
+                      purpose="support")
+    contact = await contact_of(intake, call_sid)
+    assert contact.crisis
+    [callback] = await callbacks_of(intake, contact.id)
+    assert callback.risk == "crisis"
+    [alert] = await peers.wait_for("/internal/alerts")
+    assert alert.body["reference"] == contact.reference
+
+
+async def test_a_failing_step_still_answers_with_the_999_instruction_and_crisis_line(
+    intake: ServiceHarness, monkeypatch: Any,
+) -> None:
+    from services.intake import calls
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(calls, "crisis_step", broken)
+    resp = await post_twilio(intake, "/twilio/voice/menu", call(sid("CA"), mobile(), Digits="1"),
+                             attempt=1)
+    assert resp.status_code == 200
+    root = twiml(resp.text)
+    dial = root.find("Dial")
+    assert dial is not None and [n.text for n in dial.findall("Number")] == [CRISIS_LINE]
+    assert "999" in " ".join(s.text or "" for s in root.findall("Say"))
+    assert root[-1].tag == "Hangup"
