@@ -79,13 +79,18 @@ async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Han
     session.add(h)
     await session.flush()  # a twin that won the race makes this a 409; the retry finds it
     note(session, h.id, now, "offered", detail=f"offer {h.offer}, policy {h.policy_version}")
+    # One timer per moment, running its steps in policy order (an alert before the hand-back).
+    moments: dict[float, list[int]] = {}
     for index, step in ctx.policy.steps(h.urgency, h.offer):
-        if step.after == 0:
-            await run_step(session, ctx, h, index)
-        else:
-            enqueue(session, OutboxMessage, key=f"notify:handoff:{h.id}:step:{index}",
-                    target="local", path=ESCALATE, payload={"handoff_id": h.id, "step": index},
-                    now=now, delay=step.after)
+        moments.setdefault(step.after, []).append(index)
+    for after, indexes in sorted(moments.items()):
+        if after == 0:
+            for index in indexes:
+                await run_step(session, ctx, h, index)
+            continue
+        enqueue(session, OutboxMessage, key=f"notify:handoff:{h.id}:at:{int(after)}",
+                target="local", path=ESCALATE, payload={"handoff_id": h.id, "steps": indexes},
+                now=now, delay=after)
     return h
 
 
@@ -123,11 +128,12 @@ async def queue_call(session: AsyncSession, ctx: Notify, h: Handoff, key: str, n
 
 
 async def escalate(session: AsyncSession, ctx: Notify, payload: dict[str, Any]) -> None:
-    """A timer fired: run the step unless the handoff has been answered meanwhile."""
+    """A timer fired: run its steps unless the handoff has been answered meanwhile."""
     h = await repository.lock_handoff(session, payload["handoff_id"])
-    if h is None or h.status != OPEN:
-        return
-    await run_step(session, ctx, h, int(payload["step"]))
+    for index in payload["steps"]:
+        if h is None or h.status != OPEN:
+            return
+        await run_step(session, ctx, h, int(index))
 
 
 async def close(session: AsyncSession, ctx: Notify, h: Handoff, status: str,

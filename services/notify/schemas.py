@@ -78,9 +78,9 @@ class PersonMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     message_key: str = Field(min_length=1, max_length=200)
-    kind: Literal["caller_confirmation", "crisis_signposting"]
+    template: Literal["caller_confirmation", "crisis_signposting"]
     to: E164Phone
-    reference: str = Reference
+    reference: str | None = Reference
     urgency: Urgency = "urgent"
     respond_by: AwareDatetime | None = None
 

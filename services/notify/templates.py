@@ -68,14 +68,20 @@ def coordinator_alert(f: Facts) -> str:
             f"{when(f.respond_by)}. Please check the handoff queue.")
 
 
+def _your_reference(f: Facts) -> str:
+    return f" Your reference is {f.reference}." if f.reference else ""
+
+
 def caller_confirmation(f: Facts) -> str:
-    return (f"Living Well Line: thank you for getting in touch. Your reference is {f.reference}."
-            f" We will contact you by {when(f.respond_by)}. In an emergency call 999.")
+    return (f"Living Well Line: thank you for your message.{_your_reference(f)} We will call you "
+            f"back by {when(f.respond_by)}. In danger now: call 999. Urgent help: NHS 111 "
+            "option 2. Samaritans 116 123. Text SHOUT to 85258.")
 
 
 def crisis_signposting(f: Facts) -> str:
-    return (f"Living Well Line: if you are in danger now, call 999. For urgent mental health "
-            f"help call NHS 111 and choose option 2, any time. Your reference is {f.reference}.")
+    return ("Living Well Line: we could not answer your call just now and we will call you "
+            f"back.{_your_reference(f)} In danger now: call 999. Urgent help: NHS 111 option 2."
+            " Samaritans 116 123. Text SHOUT to 85258.")
 
 
 SMS_TEMPLATES: dict[str, Callable[[Facts], str]] = {

@@ -221,7 +221,7 @@ async def quiesce(settings: Settings) -> None:
 
 def notify_config(**overrides: Any) -> NotifyConfig:
     values: dict[str, Any] = {"send_rate_per_second": 200.0, "send_burst": 50,
-                              "poll_seconds": 0.05, "twilio_timeout_seconds": 2.0,
+                              "poll_seconds": 0.05, "twilio_timeout_seconds": 1.0,
                               "send_lease_seconds": 60.0}
     values.update(overrides)
     return NotifyConfig(_env_file=None, **values)  # type: ignore[call-arg]

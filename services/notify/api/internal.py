@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from services.common import inbox
 from services.common.audit import audit
 from services.common.context import SYSTEM
 from services.common.deps import SessionDep
 from services.notify import alerts, handoffs, replies, repository
 from services.notify.context import NotifyDep
-from services.notify.models import AuditEntry
+from services.notify.models import AuditEntry, InboxEntry
 from services.notify.schemas import (
     AlertIn,
     HandoffCreate,
@@ -38,8 +39,14 @@ async def create_handoff(body: HandoffCreate, session: SessionDep,
 async def reply(body: ReplyIn, session: SessionDep, ctx: NotifyDep) -> ReplyOut:
     """An SMS to the single number that may be a key worker's ACCEPT/DECLINE. `handled: false`
     means it is a person's message and intake records it as a contact."""
+    key = f"reply:{body.message_sid}" if body.message_sid else None
+    if key and (done := await inbox.seen(session, InboxEntry, key)) is not None:
+        return ReplyOut.model_validate(done.response)  # the same MessageSid asked again
     outcome = await replies.handle_sms(session, ctx, body.from_, body.body)
-    return ReplyOut(handled=outcome.handled, reply=outcome.reply)
+    out = ReplyOut(handled=outcome.handled, reply=outcome.reply)
+    if key:
+        inbox.remember(session, InboxEntry, key, out.model_dump(), ctx.kit.clock.now())
+    return out
 
 
 @router.post("/alerts")
@@ -61,9 +68,9 @@ async def person_message(body: PersonMessageIn, session: SessionDep,
     existing = await repository.message_by_key(session, key)
     if existing is not None:
         return MessageQueued(message_id=existing.id)
-    text = render(body.kind, Facts(reference=body.reference, urgency=body.urgency,
-                                   respond_by=body.respond_by))
-    msg = await handoffs.queue_message(session, key=key, kind=body.kind, channel="sms",
+    text = render(body.template, Facts(reference=body.reference or "", urgency=body.urgency,
+                                       respond_by=body.respond_by))
+    msg = await handoffs.queue_message(session, key=key, kind=body.template, channel="sms",
                                        to=body.to, body=text, now=ctx.kit.clock.now())
     assert msg is not None
     return MessageQueued(message_id=msg.id)
