@@ -93,7 +93,7 @@ need_st = st.builds(Need, locality=st.sampled_from(LOCS), team=st.sampled_from((
                     urgency=st.sampled_from(("emergency", "very_urgent", "urgent", "routine")))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(workers=workers_st, need=need_st, pick=st.integers(-1, 12))
 def test_only_eligible_workers_are_ranked_and_the_order_is_deterministic(
     workers: list[WorkerFacts], need: Need, pick: int,
@@ -118,7 +118,7 @@ def test_only_eligible_workers_are_ranked_and_the_order_is_deterministic(
     assert [c.keyworker_id for c in rank(need, shuffled).ordered] == ids
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(workers=workers_st, need=need_st, n=st.integers(0, 40))
 def test_repeated_assignment_never_exceeds_a_maximum_and_uses_all_headroom(
     workers: list[WorkerFacts], need: Need, n: int,

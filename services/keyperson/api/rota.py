@@ -93,7 +93,7 @@ async def uncovered_hours(session: SessionDep, _: StaffDep, clock: ClockDep,
     """Hours in the next `days` days (default 7) when nobody is on duty, for each duty role
     (crisis duty, duty coordinator, backup manager) and locality, so a gap is seen before it
     happens. Absences and deactivated workers open gaps; hours are real elapsed hours."""
-    now = clock.now()
+    now = clock.now().replace(second=0, microsecond=0)  # whole minutes read better
     roles = (role,) if role else duty.COVERED_ROLES
     localities = (locality,) if locality else duty.DEFAULT_LOCALITIES
     report = await duty.coverage(session, roles, localities, now, now + timedelta(days=days))
