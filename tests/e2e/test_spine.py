@@ -45,7 +45,7 @@ async def test_a_signed_call_gets_the_menu_and_an_unsigned_one_is_refused(stack:
 
 
 async def test_a_police_referral_reaches_a_key_worker_and_is_accepted(stack: Stack) -> None:
-    worker_phone = f"+4477009{uuid.uuid4().int % 100000:05d}"
+    worker_phone = f"+447400{uuid.uuid4().int % 1000000:06d}"
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=15) as http:
         staff = stack.auth("Living Well Hub", "staff")
         worker = await http.post("/api/v1/keyworkers", headers=staff, json={
