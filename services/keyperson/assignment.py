@@ -35,10 +35,11 @@ class Choice:
     ranking: Ranking = field(default_factory=Ranking)
 
 
-async def gather(session: AsyncSession, need: Need, now: datetime,
-                 respond_by: datetime) -> tuple[list[WorkerFacts], dict[str, KeyWorker]]:
-    """The facts the rules need, from indexed queries only."""
-    workers = {w.id: w for w in await repo.candidate_workers(session, need.locality, need.team)}
+async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
+                 *, everyone: bool = False) -> tuple[list[WorkerFacts], dict[str, KeyWorker]]:
+    """The facts the rules need, from indexed queries only (`everyone`: full ones too)."""
+    found = await repo.candidate_workers(session, need.locality, need.team, include_full=everyone)
+    workers = {w.id: w for w in found}
     if need.key_worker_id is not None and need.key_worker_id not in workers:
         workers.update(await repo.workers_by_ids(session, [need.key_worker_id]))
     absent = await repo.absent_now(session, now)
@@ -58,7 +59,7 @@ async def gather(session: AsyncSession, need: Need, now: datetime,
 async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
                  *, dry_run: bool = False) -> Choice:
     """Rank, then take the first candidate whose capacity can be taken atomically."""
-    facts, workers = await gather(session, need, now, respond_by)
+    facts, workers = await gather(session, need, now, respond_by, everyone=dry_run)
     ranking = rank(need, facts)
     for cand in ranking.ordered:
         if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):

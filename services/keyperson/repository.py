@@ -58,16 +58,17 @@ async def set_areas(session: AsyncSession, worker: KeyWorker) -> None:
 
 
 async def candidate_workers(session: AsyncSession, locality: str, team: str | None,
-                            ) -> Sequence[KeyWorker]:
-    """Active workers with headroom serving the locality or the team (by the area index)."""
+                            *, include_full: bool = False) -> Sequence[KeyWorker]:
+    """Active workers with headroom (or all, to explain) serving the locality or the team."""
     area = KeyWorkerArea
     match = and_(area.kind == "locality", area.value == locality)
     if team is not None:
         match = or_(match, and_(area.kind == "team", area.value == team))
     ids = select(area.keyworker_id).where(match)
-    stmt = select(KeyWorker).where(KeyWorker.id.in_(ids), KeyWorker.active.is_(True),
-                                   KeyWorker.caseload < KeyWorker.max_caseload
-                                   ).execution_options(populate_existing=True)
+    stmt = select(KeyWorker).where(KeyWorker.id.in_(ids)).execution_options(
+        populate_existing=True)
+    if not include_full:
+        stmt = stmt.where(KeyWorker.active.is_(True), KeyWorker.caseload < KeyWorker.max_caseload)
     return (await session.scalars(stmt)).all()
 
 
