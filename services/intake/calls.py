@@ -186,11 +186,12 @@ async def _support_message(session: AsyncSession, intake: Intake, contact: Conta
                    f"(contact {contact.id}).",
             urgency="routine", risk=None, now=now)
     lines = [] if heard else [script.support.nothing_heard]
-    lines += [f"{script.support.thanks} {ivr.spoken_reference(contact.reference)}",
-              f"{script.support.thanks} {ivr.spoken_reference(contact.reference)}",
-              script.support.callback_promise if is_mobile(contact.from_address)
-              else script.support.callback_promise.split(".")[0] + ".",
-              script.support.signposting]
+    said = f"{script.support.thanks} {ivr.spoken_reference(contact.reference)}"
+    lines += [said, said,  # twice: a reference is hard to catch the first time
+              script.support.callback_promise]
+    if is_mobile(contact.from_address):
+        lines.append(script.support.text_promise)
+    lines.append(script.support.signposting)
     return ivr.goodbye(script, *lines)
 
 
@@ -201,8 +202,12 @@ async def transcribed(session: AsyncSession, intake: Intake, form: Form, now: da
     contact.body, contact.updated_at = text[: intake.config.email_max_text_chars], now
     check = intake.crisis.check(text)
     if check.is_crisis and not contact.crisis:
+        # An emergency referral of its own, whatever was raised for the call before.
         contact.crisis = True
-        reference = contact.reference or "unreferenced"
+        reference = await followup.self_referral(
+            session, contact_id=contact.id, person_id=contact.person_id, source="voice",
+            reason=f"Crisis language in a voice message: held by intake (contact {contact.id}).",
+            urgency="emergency", risk=check.risk(), now=now, key_suffix="crisis")
         followup.crisis_alert(session, contact_id=contact.id, reference=reference, now=now)
         await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                     person_id=contact.person_id, channel="voice",

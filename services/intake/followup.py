@@ -36,7 +36,7 @@ async def open_referral(session: AsyncSession, person_id: str | None, now: datet
 async def self_referral(
     session: AsyncSession, *, contact_id: str, person_id: str | None, source: str,
     reason: str, urgency: str, risk: dict[str, bool] | None, now: datetime,
-    confirm_to: str | None = None,
+    key_suffix: str = "",
 ) -> str:
     """Allocate a reference now and ask referral to route it (through the outbox)."""
     reference = new_reference()
@@ -47,7 +47,8 @@ async def self_referral(
         "reference": reference, "source": source, "contact_id": contact_id,
         "person_id": person_id, "reason": reason, "risk": risk or dict(NO_RISK),
         "urgency": urgency, "postcode": None, "needs": []}
-    enqueue(session, OutboxMessage, key=f"referral:{contact_id}", target="referral",
+    key = f"referral:{contact_id}" + (f":{key_suffix}" if key_suffix else "")
+    enqueue(session, OutboxMessage, key=key, target="referral",
             path="/internal/referrals", payload=payload, now=now,
             reply_handler=SELF_REFERRAL_HANDLER)
     return reference

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, desc, select, update
+from sqlalchemy import Insert, desc, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,8 +96,6 @@ async def get_person(session: AsyncSession, person_id: str) -> Person | None:
 
 async def people_named(session: AsyncSession, family_name: str) -> Sequence[Person]:
     """Live people with this family name (any case), for weaker matches."""
-    from sqlalchemy import func
-
     stmt = select(Person).where(func.lower(Person.family_name) == family_name.lower(),
                                 Person.merged_into.is_(None))
     return (await session.scalars(stmt.limit(200))).all()

@@ -27,6 +27,7 @@ class SupportWords(_Strict):
     record_prompt: str
     thanks: str
     callback_promise: str
+    text_promise: str
     no_number: str
     nothing_heard: str
     signposting: str

@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from services.common.context import H_ACTOR_KIND
 from services.intake.app import create_app
 from services.intake.mail_out import RecordingEmailSender
+from services.intake.models import OutboxMessage
 from services.intake.settings import IntakeSettings
 from tests.conftest import make_settings
 from tests.intake.fakes import FakePeers, referral_created
@@ -55,6 +57,12 @@ async def intake(database_url: str, tmp_path: Path, peers: FakePeers,
     async with running_service("intake", lambda s: create_app(s, intake_config, email_sender),
                                settings) as harness:
         yield harness
+        # One database per backend is shared by the session: what this test left undelivered
+        # must not reach the next test's fakes.
+        async with harness.kit.db.sessionmaker() as session, session.begin():
+            await session.execute(update(OutboxMessage)
+                                  .where(OutboxMessage.delivered_at.is_(None))
+                                  .values(dead_at=harness.kit.clock.now()))
 
 
 async def post_twilio(harness: ServiceHarness, path: str, form: dict[str, Any],

@@ -278,7 +278,11 @@ async def test_crisis_words_in_a_transcription_raise_the_callback_and_alert(
     [callback] = await callbacks_of(intake, contact.id)
     assert callback.risk == "crisis"
     [alert] = await peers.wait_for("/internal/alerts")
-    assert alert.body["reference"] == contact.reference
+    routine, emergency = await peers.wait_for("/internal/referrals", 2)
+    assert routine.body["reference"] == contact.reference
+    assert routine.body["urgency"] == "routine"
+    assert emergency.body["urgency"] == "emergency" and emergency.body["risk"]["self_harm"]
+    assert alert.body["reference"] == emergency.body["reference"]
 
 
 async def test_a_failing_step_still_answers_with_the_999_instruction_and_crisis_line(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import Annotated
@@ -27,7 +28,8 @@ async def _safely(session: AsyncSession, intake: Intake, step: Awaitable[VoiceRe
     try:
         return twiml(await step)
     except Exception:
-        await session.rollback()
+        with contextlib.suppress(Exception):  # the database may be what failed
+            await session.rollback()
         log.exception("voice step failed; answered with the fail-safe",
                       extra={"event": "call.step_failed", "step": name})
         settings = intake.kit.settings
