@@ -302,3 +302,18 @@ async def test_a_failing_step_still_answers_with_the_999_instruction_and_crisis_
     assert dial is not None and [n.text for n in dial.findall("Number")] == [CRISIS_LINE]
     assert "999" in " ".join(s.text or "" for s in root.findall("Say"))
     assert root[-1].tag == "Hangup"
+
+
+async def test_the_same_call_sid_at_the_same_moment_is_one_contact(
+    intake: ServiceHarness,
+) -> None:
+    import asyncio
+
+    call_sid, caller = sid("CA"), mobile()
+    answers = await asyncio.gather(*(post_twilio(intake, "/twilio/voice", call(call_sid, caller))
+                                     for _ in range(5)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.text for a in answers}) == 1
+    async with intake.kit.db.sessionmaker() as session:
+        rows = (await session.scalars(select(Contact).where(Contact.external_id == call_sid))).all()
+    assert len(rows) == 1
