@@ -76,7 +76,8 @@ async def from_person(session: AsyncSession, intake: Intake, form: Mapping[str, 
     sender = normal_phone(form.get("From"))
     person_id = await person_for_phone(session, sender, now, create=True)
     incoming = messages.IncomingMessage(
-        channel="sms", external_id=form["MessageSid"], from_address=sender or form.get("From"),
+        channel="sms", external_id=form["MessageSid"][:400],
+        from_address=sender or (form.get("From") or "")[:320] or None,
         person_id=person_id, body=form.get("Body", "")[:5000])
     outcome = await messages.take(session, intake, incoming, now, messages.sms_reply(intake))
     if sender and await repository.is_opted_out(session, sender):
