@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -90,3 +91,8 @@ async def referral(settings: Settings, tmp_path: Path) -> AsyncIterator[Referral
         poster = webhooks.RecordingPoster()
         harness.kit.extras[webhooks.POSTER] = poster
         yield Referral(harness, neighbours, poster, rules_path)
+    # The kit cancels the outbox relay at shutdown, possibly mid-transaction; aiosqlite then
+    # leaves that connection (and SQLite's write lock) to the garbage collector. Collect it now
+    # so the next test's migration is not kept waiting on a dead service's lock.
+    if settings.database_url and settings.database_url.startswith("sqlite"):
+        gc.collect()

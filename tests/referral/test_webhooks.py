@@ -18,7 +18,7 @@ async def _register(referral: Service, headers: dict[str, str], url: str) -> dic
     return dict(resp.json())
 
 
-async def test_status_changes_arrive_signed_and_in_order(referral: Service) -> None:
+async def test_each_status_change_arrives_signed(referral: Service) -> None:
     org = key_headers(f"Housing {uuid.uuid4()}")
     hook = await _register(referral, org, "https://partner.example/livewell")
     assert hook["secret"].startswith("whsec_")
@@ -33,9 +33,8 @@ async def test_status_changes_arrive_signed_and_in_order(referral: Service) -> N
         return [json.loads(body) for url, body, _ in referral.poster.sent
                 if json.loads(body)["referral_id"] == rid]
 
-    await referral.until(lambda: {"accepted", "contacted"} <= {d["status"] for d in mine()})
-    statuses = {d["status"] for d in mine()}
-    assert {"received", "assigned", "accepted", "contacted"} <= statuses
+    wanted = {"received", "assigned", "accepted", "contacted"}
+    await referral.until(lambda: wanted <= {d["status"] for d in mine()})
     for url, body, headers in referral.poster.sent:
         if json.loads(body)["referral_id"] != rid:
             continue
