@@ -240,3 +240,12 @@ class WebhookRead(BaseModel):
 
 class WebhookCreated(WebhookRead):
     secret: str = Field(description="Shown once: keep it to check `X-Livewell-Signature`.")
+
+
+class StaffEventIn(_In):
+    """A step the team records by hand: the person was contacted, or the referral closed."""
+
+    event: Literal["contacted", "closed"]
+    at: AwareDatetime | None = Field(default=None, description="When it happened; default now.")
+    outcome: str | None = Field(default=None, max_length=40, pattern=r"^[a-z][a-z_]*$",
+                                description="Why it closed, e.g. `supported`, `signposted`.")

@@ -55,7 +55,7 @@ async def test_a_service_request_round_trips_as_the_same_referral(referral: Serv
     as_json = (await referral.client.get(f"/api/v1/referrals/{rid}", headers=POLICE)).json()
     assert got["occurrencePeriod"]["end"].replace("+00:00", "Z") == as_json["respond_by"]
     assert (as_json["urgency"], as_json["locality"], as_json["team"]) == (
-        "urgent", "south_east", "network_partners")
+        "urgent", "south_east", "living_well_network")
     assert {"system": fhir.PARTNER_REFERENCE_SYSTEM, "value": "CAD-77"} in got["identifier"]
     assert "Sam" not in str(got) and "9434765919" not in str(got)
     again = await referral.client.post("/fhir/ServiceRequest", json=service_request(),

@@ -24,7 +24,7 @@ async def test_police_referral_in_SW2_goes_to_south_west_within_24h(referral: Se
     assert set(body) == CONTRACT_KEYS
     assert body["reference"].startswith("LW-") and body["status"] == "received"
     assert (body["urgency"], body["locality"], body["team"]) == (
-        "urgent", "south_west", "network_partners")
+        "urgent", "south_west", "living_well_network")
     created = datetime.fromisoformat(body["created_at"])
     assert datetime.fromisoformat(body["respond_by"]) - created == timedelta(hours=24)
 

@@ -22,11 +22,11 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 # (case, postcode, needs, referrer's urgency, risk flags, urgency, locality, team)
 CASES: list[tuple[str, str | None, list[str], str | None, list[str], str, str, str]] = [
     ("SW2 police referral", "SW2 1AA", ["housing"], "urgent", [], "urgent", "south_west",
-     "network_partners"),
+     "living_well_network"),
     ("lower-case postcode without a space", "se11 5aa", [], "routine", [], "routine", "north",
      "hub"),
     ("out of area goes to the hub", "SW19 1AA", ["debt"], "routine", [], "routine", "hub",
-     "network_partners"),
+     "living_well_network"),
     ("missing postcode goes to the hub", None, [], None, [], "routine", "hub", "hub"),
     ("not a UK postcode goes to the hub", "75001", [], None, [], "routine", "hub", "hub"),
     ("self-harm raises routine", "SE27 9AA", [], "routine", ["self_harm"], "very_urgent",
@@ -44,7 +44,7 @@ CASES: list[tuple[str, str | None, list[str], str | None, list[str], str, str, s
     ("three needs go to the alliance", "SE1 7PB", ["housing", "debt", "isolation"], None, [],
      "routine", "north", "ips_alliance"),
     ("employment goes to the network partners", "SE1 7PB", ["employment"], None, [], "routine",
-     "north", "network_partners"),
+     "north", "living_well_network"),
 ]
 WINDOWS = {"emergency": timedelta(hours=1), "very_urgent": timedelta(hours=4),
            "urgent": timedelta(hours=24), "routine": timedelta(days=7)}
@@ -160,8 +160,8 @@ def test_the_example_cases_pass_and_a_wrong_expectation_fails(tmp_path: Path) ->
     assert run_routing_test(cases, out=out) == 0
     assert "14 passed, 0 failed" in out.getvalue()
     broken = tmp_path / "cases.csv"
-    broken.write_text(cases.read_text().replace("urgent,south_west,network_partners",
-                                                "routine,south_west,network_partners", 1))
+    broken.write_text(cases.read_text().replace("urgent,south_west,living_well_network",
+                                                "routine,south_west,living_well_network", 1))
     out = io.StringIO()
     assert run_routing_test(broken, out=out) == 1
     assert "FAIL" in out.getvalue() and "urgency: expected routine, got urgent" in out.getvalue()

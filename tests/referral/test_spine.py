@@ -8,7 +8,7 @@ from typing import Any
 from services.common.http import ServiceResponse
 from services.common.ids import new_reference
 from tests.referral.conftest import Referral as Service
-from tests.referral.factories import POLICE, referral_body, subject
+from tests.referral.factories import POLICE, STAFF, referral_body, subject
 
 
 def _resolved(payload: dict[str, Any]) -> ServiceResponse:
@@ -32,7 +32,7 @@ async def test_intake_resolves_the_person_then_keyperson_is_asked_for_a_worker(
     [assign] = await referral.until(lambda: referral.neighbours.to("/internal/assignments", rid))
     assert assign == {"referral_id": rid, "reference": created["reference"],
                       "person_id": f"person-of-{rid}", "locality": "south_west",
-                      "team": "network_partners", "urgency": "urgent",
+                      "team": "living_well_network", "urgency": "urgent",
                       "respond_by": assign["respond_by"], "skills": ["lang:pl"]}
     assert datetime.fromisoformat(assign["respond_by"]) == datetime.fromisoformat(
         created["respond_by"])
@@ -98,7 +98,7 @@ async def test_a_self_referral_is_routed_and_goes_straight_to_assignment(
     assert first.status_code == 200, first.text
     answer = first.json()
     assert (answer["reference"], answer["urgency"], answer["locality"], answer["team"]) == (
-        reference, "very_urgent", "south_east", "network_partners")
+        reference, "very_urgent", "south_east", "living_well_network")
     again = await referral.client.post("/internal/referrals", json=body,
                                        headers={"Idempotency-Key": f"self:{reference}"})
     assert again.json() == answer
@@ -106,3 +106,21 @@ async def test_a_self_referral_is_routed_and_goes_straight_to_assignment(
     [assign] = await referral.until(lambda: referral.neighbours.to("/internal/assignments", rid))
     assert assign["person_id"] == "p-1" and assign["urgency"] == "very_urgent"
     assert referral.neighbours.to("/internal/people/resolve", rid) == []
+
+
+async def test_staff_record_contact_and_closure_and_the_referrer_sees_them(
+    referral: Service,
+) -> None:
+    rid = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                      headers=POLICE)).json()["id"]
+    denied = await referral.client.post(f"/api/v1/referrals/{rid}/events", headers=POLICE,
+                                        json={"event": "closed"})
+    assert denied.status_code == 403
+    for event in ("contacted", "closed"):
+        resp = await referral.client.post(f"/api/v1/referrals/{rid}/events", headers=STAFF,
+                                          json={"event": event, "outcome": "supported"})
+        assert resp.status_code == 200, resp.text
+    got = (await referral.client.get(f"/api/v1/referrals/{rid}", headers=POLICE)).json()
+    assert (got["status"], got["outcome"]) == ("closed", "supported")
+    steps = [e["event"] for e in got["timeline"] if e["event"] != "routed"]
+    assert steps == ["received", "contacted", "closed"]
