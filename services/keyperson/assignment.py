@@ -8,6 +8,7 @@ assignments at the same moment can never push a worker past their maximum.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from services.keyperson.ranking import Need, Ranking, WorkerFacts, rank
 from services.keyperson.schemas import AssignmentRequest
 
 TOP = 20
+PAGE = 40  # candidates read per assignment; the rest only if all of them filled up
 HOLDER_ROLES = ("duty_coordinator", "backup_manager")
 
 
@@ -35,38 +37,62 @@ class Choice:
     ranking: Ranking = field(default_factory=Ranking)
 
 
-async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
-                 *, everyone: bool = False) -> tuple[list[WorkerFacts], dict[str, KeyWorker]]:
-    """The facts the rules need, from indexed queries only (`everyone`: full ones too)."""
-    found = await repo.candidate_workers(session, need.locality, need.team, include_full=everyone)
-    workers = {w.id: w for w in found}
+async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime, *,
+                 everyone: bool = False, skip: Collection[str] = (), limit: int | None = PAGE,
+                 ) -> tuple[list[WorkerFacts], dict[str, KeyWorker], bool]:
+    """The facts the rules need, from indexed queries only.
+
+    By default only the best `limit` eligible workers in the ranking's own order are read
+    (plus the person's key worker); `everyone` reads every worker of the locality and team,
+    full ones too, to explain. The flag says whether every eligible worker was read.
+    """
+    absent = await repo.absent_now(session, now)
+    window = (now, max(respond_by, now + timedelta(minutes=1))) if need.needs_shift else None
+    on_shift: set[str] = set()
+    if everyone:
+        found = await repo.candidate_workers(session, need.locality, need.team,
+                                             include_full=True)
+        workers = {w.id: w for w in found}
+        complete = True
+    else:
+        best = await repo.best_candidates(session, need.locality, need.team, need.skills,
+                                          window=window, exclude={*absent, *need.declined, *skip},
+                                          limit=limit)
+        workers = {w.id: w for w, _ in best}
+        on_shift = {w.id for w, shift in best if shift}
+        complete = limit is None or len(best) < limit
     if need.key_worker_id is not None and need.key_worker_id not in workers:
         workers.update(await repo.workers_by_ids(session, [need.key_worker_id]))
-    absent = await repo.absent_now(session, now)
-    on_shift: set[str] = set()
-    if need.needs_shift:
-        window_end = max(respond_by, now + timedelta(minutes=1))
-        on_shift = await repo.on_shift_between(session, list(workers), now, window_end)
+    if window is not None and (everyone or need.key_worker_id in workers):
+        ids = list(workers) if everyone else [need.key_worker_id or ""]
+        on_shift |= await repo.on_shift_between(session, ids, *window)
     facts = [WorkerFacts(id=w.id, localities=tuple(w.localities), teams=tuple(w.teams),
                          skills=tuple(w.skills), caseload=w.caseload,
                          max_caseload=w.max_caseload, active=w.active, absent=w.id in absent,
                          on_shift_in_window=w.id in on_shift,
                          last_assigned_at=w.last_assigned_at)
-             for w in workers.values()]
-    return facts, workers
+             for w in workers.values() if w.id not in skip]
+    return facts, workers, complete
 
 
 async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
                  *, dry_run: bool = False) -> Choice:
     """Rank, then take the first candidate whose capacity can be taken atomically."""
-    facts, workers = await gather(session, need, now, respond_by, everyone=dry_run)
-    ranking = rank(need, facts)
-    for cand in ranking.ordered:
-        if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
-            via = "continuity" if cand.continuity else "ranking"
-            reasons = [*ranking.reasons, *cand.reasons]
-            return Choice(workers[cand.keyworker_id], via, reasons, ranking)
-        ranking.excluded[cand.keyworker_id] = "reached maximum caseload meanwhile"
+    tried: set[str] = set()
+    ranking = Ranking()
+    for limit in (PAGE, None):  # the first page nearly always suffices
+        facts, workers, complete = await gather(session, need, now, respond_by,
+                                                everyone=dry_run, skip=tried, limit=limit)
+        ranking = rank(need, facts)
+        for cand in ranking.ordered:
+            tried.add(cand.keyworker_id)
+            if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
+                via = "continuity" if cand.continuity else "ranking"
+                reasons = [*ranking.reasons, *cand.reasons]
+                return Choice(workers[cand.keyworker_id], via, reasons, ranking)
+            ranking.excluded[cand.keyworker_id] = "reached maximum caseload meanwhile"
+        if complete:
+            break
     holder = await duty_holder(session, need, now, dry_run=dry_run)
     why = "nobody fits: no eligible key worker for this locality/team"
     if holder is not None:

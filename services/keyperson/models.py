@@ -54,11 +54,11 @@ class KeyWorker(Base):
 
 
 class KeyWorkerArea(Base):
-    """One locality or team a worker serves: the index that finds candidates for a referral."""
+    """One locality, team or skill of a worker: the index that finds and orders candidates."""
 
     __tablename__ = "keyworker_area"
 
-    kind: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # locality | team
+    kind: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # locality | team | skill
     value: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     keyworker_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, index=True)
 
@@ -98,6 +98,7 @@ class Shift(Base):
     __table_args__ = (
         sa.Index("ix_shift_role_ends_at", "role", "ends_at", "starts_at"),
         sa.Index("ix_shift_keyworker_id_ends_at", "keyworker_id", "ends_at"),
+        sa.Index("ix_shift_ends_at", "ends_at", "starts_at", "keyworker_id"),
     )
 
 

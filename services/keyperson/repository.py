@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    desc,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,12 +60,12 @@ def add(session: AsyncSession, row: object) -> None:
 
 
 async def set_areas(session: AsyncSession, worker: KeyWorker) -> None:
-    """Rewrite the locality/team index rows of one worker."""
+    """Rewrite the locality, team and skill index rows of one worker."""
     await session.execute(delete(KeyWorkerArea).where(KeyWorkerArea.keyworker_id == worker.id))
-    session.add_all([KeyWorkerArea(kind="locality", value=v, keyworker_id=worker.id)
-                     for v in set(worker.localities)])
-    session.add_all([KeyWorkerArea(kind="team", value=v, keyworker_id=worker.id)
-                     for v in set(worker.teams)])
+    for kind, values in (("locality", worker.localities), ("team", worker.teams),
+                         ("skill", worker.skills)):
+        session.add_all([KeyWorkerArea(kind=kind, value=v, keyworker_id=worker.id)
+                         for v in set(values)])
 
 
 async def candidate_workers(session: AsyncSession, locality: str, team: str | None,
@@ -70,6 +81,43 @@ async def candidate_workers(session: AsyncSession, locality: str, team: str | No
     if not include_full:
         stmt = stmt.where(KeyWorker.active.is_(True), KeyWorker.caseload < KeyWorker.max_caseload)
     return (await session.scalars(stmt)).all()
+
+
+async def best_candidates(
+    session: AsyncSession, locality: str, team: str | None, skills: Sequence[str], *,
+    window: tuple[datetime, datetime] | None, exclude: Collection[str], limit: int | None,
+) -> list[tuple[KeyWorker, bool]]:
+    """Eligible workers in the ranking's own order (after continuity), best first, with
+    whether each is on shift in `window`: the first `limit` only, so that a borough of
+    thousands of workers costs one indexed query and a few dozen rows."""
+    tag = KeyWorkerArea
+    wanted = [and_(tag.kind == "locality", tag.value == locality)]
+    if team is not None:
+        wanted.append(and_(tag.kind == "team", tag.value == team))
+    if skills:
+        wanted.append(and_(tag.kind == "skill", tag.value.in_(list(skills))))
+    area = func.sum(case((tag.kind.in_(("locality", "team")), 1), else_=0))
+    skill = func.sum(case((tag.kind == "skill", 1), else_=0))
+    scores = (select(tag.keyworker_id.label("kid"), area.label("area"), skill.label("skills"))
+              .where(or_(*wanted)).group_by(tag.keyworker_id).having(area > 0).subquery())
+    stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
+    on_shift: ColumnElement[int] = literal(0)
+    if window is not None:
+        working = (select(Shift.keyworker_id.label("kid")).distinct()
+                   .where(Shift.ends_at > window[0], Shift.starts_at < window[1]).subquery())
+        stmt = stmt.outerjoin(working, working.c.kid == KeyWorker.id)
+        on_shift = case((working.c.kid.is_(None), 0), else_=1)
+    stmt = (stmt.add_columns(on_shift.label("on_shift"))
+            .where(KeyWorker.active.is_(True), KeyWorker.caseload < KeyWorker.max_caseload)
+            .order_by(scores.c.area.desc(), scores.c.skills.desc(), desc("on_shift"),
+                      (KeyWorker.max_caseload - KeyWorker.caseload).desc(),
+                      KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id)
+            .execution_options(populate_existing=True))
+    if exclude:
+        stmt = stmt.where(KeyWorker.id.not_in(list(exclude)))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(row[0], bool(row._mapping["on_shift"])) for row in (await session.execute(stmt)).all()]
 
 
 async def take_capacity(session: AsyncSession, keyworker_id: str, now: datetime,
