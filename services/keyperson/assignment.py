@@ -211,7 +211,7 @@ async def accepted(session: AsyncSession, referral_id: str, keyworker_id: str,
         return a
     if a.status == "offered":
         a.status, a.accepted_at, a.updated_at = "accepted", now, now
-    if a.cover_for is None:
+    if a.cover_for is None and a.person_id is not None:
         await set_link(session, a.person_id, keyworker_id, now)
     return a
 
@@ -227,17 +227,28 @@ async def set_link(session: AsyncSession, person_id: str, keyworker_id: str,
         link.keyworker_id, link.since, link.ended_at = keyworker_id, now, None
 
 
-async def closed(session: AsyncSession, referral_id: str, now: datetime) -> Assignment:
+async def closed(session: AsyncSession, referral_id: str, now: datetime,
+                 reference: str | None = None) -> Assignment:
     """The referral is closed: free the worker's capacity; with no other open referral the
-    person's key-person link ends."""
-    a = await _locked(session, referral_id)
+    person's key-person link ends. Closed before it was assigned (the two messages crossed),
+    a closed record is kept so the late assignment request gives no one the referral."""
+    a = await repo.assignment_for(session, referral_id, for_update=True)
+    if a is None:
+        a = Assignment(id=new_id(), referral_id=referral_id, reference=(reference or "-")[:20],
+                       person_id=None, keyworker_id=None, status="closed", attempt=0,
+                       via="closed_before_assignment", cover_for=None, locality="hub",
+                       team=None, urgency="routine", respond_by=now, skills=[], declined=[],
+                       reasons=["closed before a key worker was assigned"], candidates=[],
+                       created_at=now, updated_at=now, accepted_at=None, closed_at=now)
+        repo.add(session, a)
+        return a
     if a.status == "closed":
         return a
     if a.status in ("offered", "accepted") and a.keyworker_id is not None:
         await repo.release_capacity(session, a.keyworker_id)
     a.status, a.closed_at, a.updated_at = "closed", now, now
     await session.flush()
-    if await repo.open_assignment_count(session, a.person_id) == 0:
+    if a.person_id is not None and await repo.open_assignment_count(session, a.person_id) == 0:
         link = await repo.link_for(session, a.person_id)
         if link is not None:
             link.ended_at = now

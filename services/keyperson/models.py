@@ -110,7 +110,7 @@ class Assignment(Base):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     referral_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
     reference: Mapped[str] = mapped_column(sa.String(20))
-    person_id: Mapped[str] = mapped_column(sa.String(36))
+    person_id: Mapped[str | None] = mapped_column(sa.String(36))
     keyworker_id: Mapped[str | None] = mapped_column(sa.String(36))
     status: Mapped[str] = mapped_column(sa.String(20))  # offered|accepted|unassigned|closed
     attempt: Mapped[int]

@@ -212,8 +212,10 @@ async def latest_open_assignment(session: AsyncSession, person_id: str) -> Assig
     return (await session.scalars(stmt)).first()
 
 
-async def link_for(session: AsyncSession, person_id: str) -> KeyPersonLink | None:
+async def link_for(session: AsyncSession, person_id: str | None) -> KeyPersonLink | None:
     """The person's current key-person link (ended links are not returned)."""
+    if person_id is None:
+        return None
     link = await session.get(KeyPersonLink, person_id)
     return link if link is not None and link.ended_at is None else None
 

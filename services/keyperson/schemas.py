@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from services.common.phone import E164Phone
 from services.keyperson.rota import MAX_SHIFT, DutyRole, to_utc
@@ -159,17 +167,30 @@ class Coverage(BaseModel):
 
 # --- assignment ---------------------------------------------------------------------------
 
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class AssignmentRequest(BaseModel):
-    """What referral sends (internal API step 3)."""
+    """What referral sends (internal API step 3). Deliberately lenient: a refusal here would
+    leave a referral without a key worker, so only what assignment cannot do without is
+    required."""
 
     referral_id: str = Field(min_length=1, max_length=36)
     reference: str = Field(min_length=1, max_length=20)
-    person_id: str = Field(min_length=1, max_length=36)
-    locality: Slug
-    team: Slug | None = None
+    person_id: str | None = Field(default=None, max_length=36,
+                                  description="None when the person is not known (withheld "
+                                              "number): no continuity, no key-person link.")
+    locality: str = Field(default="hub", max_length=80)
+    team: str | None = Field(default=None, max_length=80)
     urgency: Urgency
-    respond_by: datetime
-    skills: list[Skill] = Field(default_factory=list)
+    respond_by: Annotated[datetime, AfterValidator(_utc)]
+    skills: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list)
+
+    @field_validator("locality", mode="before")
+    @classmethod
+    def _hub_when_unknown(cls, value: object) -> object:
+        return value or "hub"
 
 
 class AssignmentResult(BaseModel):
@@ -189,6 +210,11 @@ class DeclinedBody(BaseModel):
     keyworker_id: str
     handoff_id: str | None = None
     reason: Literal["declined", "expired", "failed"] = "declined"
+
+
+class ClosedBody(BaseModel):
+    reference: str | None = None
+    reason: str | None = None
 
 
 class ExplainRequest(BaseModel):
@@ -218,7 +244,7 @@ class AssignmentRead(BaseModel):
     id: str
     referral_id: str
     reference: str
-    person_id: str
+    person_id: str | None
     keyworker_id: str | None
     status: str
     attempt: int

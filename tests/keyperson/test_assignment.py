@@ -149,3 +149,47 @@ async def test_closing_the_referral_frees_capacity_and_ends_the_key_person_link(
     assert (await c.get(f"/api/v1/keyworkers/{w['id']}", headers=STAFF)).json()["caseload"] == 0
     gone = await c.get(f"/internal/people/{body['person_id']}/key-worker")
     assert gone.status_code == 404
+
+
+async def test_a_referral_without_a_known_person_still_gets_a_key_worker(
+    keyperson: ServiceHarness,
+) -> None:
+    c = keyperson.client
+    w = await worker(c, localities=["hub"], teams=[])
+    body = request(NOW, person_id=None, locality=None, team=None, skills=["lang:PT-br"],
+                   respond_by=(NOW + timedelta(hours=4)).replace(tzinfo=None).isoformat())
+    out = await assign(c, body)
+    assert out["keyworker_id"] == w["id"]
+    accepted = await c.post(f"/internal/assignments/{body['referral_id']}/accepted",
+                            json={"keyworker_id": w["id"], "handoff_id": "h"})
+    assert accepted.json()["status"] == "accepted"
+
+
+async def test_a_withdrawn_referral_frees_the_worker_as_referral_sends_it(
+    keyperson: ServiceHarness,
+) -> None:
+    c = keyperson.client
+    w = await worker(c)
+    body = request(NOW)
+    await assign(c, body)
+    resp = await c.post(f"/internal/assignments/{body['referral_id']}/withdrawn",
+                        json={"referral_id": body["referral_id"], "reference": "LW-TEST-0001",
+                              "reason": "withdrawn"},
+                        headers={"Idempotency-Key": f"withdrawn:{body['referral_id']}"})
+    assert resp.status_code == 200 and resp.json()["status"] == "closed"
+    assert (await c.get(f"/api/v1/keyworkers/{w['id']}", headers=STAFF)).json()["caseload"] == 0
+
+
+
+async def test_a_referral_closed_before_its_assignment_request_arrives_gets_no_worker(
+    keyperson: ServiceHarness,
+) -> None:
+    c = keyperson.client
+    w = await worker(c)
+    body = request(NOW)
+    early = await c.post(f"/internal/assignments/{body['referral_id']}/withdrawn",
+                         json={"reference": body["reference"], "reason": "withdrawn"})
+    assert early.status_code == 200 and early.json()["status"] == "closed"
+    late = await assign(c, body)
+    assert late["keyworker_id"] is None and late["status"] == "closed"
+    assert (await c.get(f"/api/v1/keyworkers/{w['id']}", headers=STAFF)).json()["caseload"] == 0

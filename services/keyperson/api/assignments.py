@@ -60,7 +60,7 @@ async def keep_cover(referral_id: str, session: SessionDep, actor: StaffDep,
     if a.cover_for is None or a.keyworker_id is None or a.status not in ("offered", "accepted"):
         raise Conflict("This referral is not held by a covering worker.")
     a.cover_for, a.updated_at = None, now
-    if a.status == "accepted":
+    if a.status == "accepted" and a.person_id is not None:
         await assignment.set_link(session, a.person_id, a.keyworker_id, now)
     audit(session, AuditEntry, actor, "keep_cover", "assignment", a.id, now)
     return a

@@ -19,6 +19,7 @@ from services.keyperson.schemas import (
     AcceptedBody,
     AssignmentRequest,
     AssignmentResult,
+    ClosedBody,
     DeclinedBody,
     KeyWorkerContact,
     KeyWorkerOfPerson,
@@ -73,11 +74,17 @@ async def handoff_declined(referral_id: str, body: DeclinedBody, session: Sessio
 
 
 @router.post("/assignments/{referral_id}/closed", response_model=AssignmentResult)
+@router.post("/assignments/{referral_id}/withdrawn", response_model=AssignmentResult)
 async def referral_closed(referral_id: str, session: SessionDep, clock: ClockDep,
+                          body: ClosedBody | None = None,
                           key: IdempotencyKey = None) -> dict[str, Any]:
-    """The referral is closed: free the worker's capacity, end the key-person link."""
+    """The referral is closed (or withdrawn by the referrer): free the worker's capacity and,
+    with no other open referral for the person, end the key-person link. The body, if any,
+    is optional. Arriving before the assignment request, it is kept, and the late request
+    assigns no one."""
+    reference = body.reference if body else None
     return await once(session, key, "closed", clock,
-                      lambda: assignment.closed(session, referral_id, clock.now()))
+                      lambda: assignment.closed(session, referral_id, clock.now(), reference))
 
 
 @router.get("/rota/on-duty", response_model=OnDutyNumbers)
