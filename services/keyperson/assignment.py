@@ -23,7 +23,7 @@ from services.keyperson.ranking import Need, Ranking, WorkerFacts, rank
 from services.keyperson.schemas import AssignmentRequest
 
 TOP = 20
-PAGE = 40  # candidates read per assignment; the rest only if all of them filled up
+PAGE = 20  # candidates read per assignment; the rest only if all of them filled up
 HOLDER_ROLES = ("duty_coordinator", "backup_manager")
 
 
@@ -35,6 +35,7 @@ class Choice:
     via: str
     reasons: list[str]
     ranking: Ranking = field(default_factory=Ranking)
+    key_worker: KeyWorker | None = None
 
 
 async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime, *,
@@ -55,9 +56,17 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
         workers = {w.id: w for w in found}
         complete = True
     else:
-        best = await repo.best_candidates(session, need.locality, need.team, need.skills,
-                                          window=window, exclude={*absent, *need.declined, *skip},
-                                          limit=limit)
+        exclude = {*absent, *need.declined, *skip}
+        best: list[tuple[KeyWorker, bool]] = []
+        if need.team is not None and limit is not None:
+            # Workers matching locality and team rank above all others: when there are
+            # enough of them, the first page is theirs alone, and that query is much smaller.
+            best = await repo.best_candidates(session, need.locality, need.team, need.skills,
+                                              window=window, exclude=exclude, limit=limit,
+                                              both=True)
+        if len(best) < (limit or 0) or limit is None or need.team is None:
+            best = await repo.best_candidates(session, need.locality, need.team, need.skills,
+                                              window=window, exclude=exclude, limit=limit)
         workers = {w.id: w for w, _ in best}
         on_shift = {w.id for w, shift in best if shift}
         complete = limit is None or len(best) < limit
@@ -80,16 +89,18 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
     """Rank, then take the first candidate whose capacity can be taken atomically."""
     tried: set[str] = set()
     ranking = Ranking()
+    key_worker: KeyWorker | None = None
     for limit in (PAGE, None):  # the first page nearly always suffices
         facts, workers, complete = await gather(session, need, now, respond_by,
                                                 everyone=dry_run, skip=tried, limit=limit)
+        key_worker = workers.get(need.key_worker_id or "", key_worker)
         ranking = rank(need, facts)
         for cand in ranking.ordered:
             tried.add(cand.keyworker_id)
             if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
                 via = "continuity" if cand.continuity else "ranking"
                 reasons = [*ranking.reasons, *cand.reasons]
-                return Choice(workers[cand.keyworker_id], via, reasons, ranking)
+                return Choice(workers[cand.keyworker_id], via, reasons, ranking, key_worker)
             ranking.excluded[cand.keyworker_id] = "reached maximum caseload meanwhile"
         if complete:
             break
@@ -97,10 +108,11 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
     why = "nobody fits: no eligible key worker for this locality/team"
     if holder is not None:
         return Choice(holder, "duty_coordinator",
-                      [*ranking.reasons, why, "held by the duty coordinator on duty"], ranking)
+                      [*ranking.reasons, why, "held by the duty coordinator on duty"], ranking,
+                      key_worker)
     return Choice(None, "unassigned",
                   [*ranking.reasons, why, "no duty coordinator or backup manager on duty"],
-                  ranking)
+                  ranking, key_worker)
 
 
 async def duty_holder(session: AsyncSession, need: Need, now: datetime,
@@ -122,8 +134,7 @@ async def duty_holder(session: AsyncSession, need: Need, now: datetime,
     return None
 
 
-def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None,
-           key_worker: KeyWorker | None, now: datetime) -> None:
+def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None, now: datetime) -> None:
     a.keyworker_id = choice.worker.id if choice.worker else None
     a.status = "offered" if choice.worker else "unassigned"
     a.via = choice.via
@@ -131,6 +142,7 @@ def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None,
     a.candidates = [c.as_dict(i + 1) for i, c in enumerate(choice.ranking.ordered[:TOP])]
     a.accepted_at = None
     a.updated_at = now
+    key_worker = choice.key_worker
     keeps_link = (link is not None and key_worker is not None and key_worker.active
                   and link.keyworker_id != a.keyworker_id)
     a.cover_for = link.keyworker_id if keeps_link and link is not None else None
@@ -146,12 +158,11 @@ def _announce(session: AsyncSession, a: Assignment, worker: KeyWorker | None, ev
 
 
 async def _need_for(session: AsyncSession, a: Assignment,
-                    ) -> tuple[Need, KeyPersonLink | None, KeyWorker | None]:
+                    ) -> tuple[Need, KeyPersonLink | None]:
     link = await repo.link_for(session, a.person_id)
-    key_worker = await repo.get_keyworker(session, link.keyworker_id) if link else None
-    need = Need(a.locality, a.team, tuple(a.skills), a.urgency,
+    need = Need(a.locality, a.team, tuple(dict.fromkeys(a.skills)), a.urgency,
                 link.keyworker_id if link else None, frozenset(a.declined))
-    return need, link, key_worker
+    return need, link
 
 
 async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -> Assignment:
@@ -163,9 +174,9 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
                    person_id=req.person_id, locality=req.locality, team=req.team,
                    urgency=req.urgency, respond_by=req.respond_by, skills=list(req.skills),
                    declined=[], attempt=1, created_at=now, closed_at=None)
-    need, link, key_worker = await _need_for(session, a)
+    need, link = await _need_for(session, a)
     choice = await choose(session, need, now, req.respond_by)
-    _apply(a, choice, link, key_worker, now)
+    _apply(a, choice, link, now)
     repo.add(session, a)
     await session.flush()
     _announce(session, a, choice.worker, "assigned", now)
@@ -174,10 +185,10 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
 
 async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     """Offer the referral to the next ranked candidate (a new handoff, attempt n+1)."""
-    need, link, key_worker = await _need_for(session, a)
+    need, link = await _need_for(session, a)
     choice = await choose(session, need, now, a.respond_by)
     a.attempt += 1
-    _apply(a, choice, link, key_worker, now)
+    _apply(a, choice, link, now)
     _announce(session, a, choice.worker, "reassigned", now)
 
 

@@ -86,10 +86,12 @@ async def candidate_workers(session: AsyncSession, locality: str, team: str | No
 async def best_candidates(
     session: AsyncSession, locality: str, team: str | None, skills: Sequence[str], *,
     window: tuple[datetime, datetime] | None, exclude: Collection[str], limit: int | None,
+    both: bool = False,
 ) -> list[tuple[KeyWorker, bool]]:
     """Eligible workers in the ranking's own order (after continuity), best first, with
     whether each is on shift in `window`: the first `limit` only, so that a borough of
-    thousands of workers costs one indexed query and a few dozen rows."""
+    thousands of workers costs one indexed query and a few dozen rows. `both`: only workers
+    serving the locality and in the team."""
     tag = KeyWorkerArea
     wanted = [and_(tag.kind == "locality", tag.value == locality)]
     if team is not None:
@@ -99,7 +101,8 @@ async def best_candidates(
     area = func.sum(case((tag.kind.in_(("locality", "team")), 1), else_=0))
     skill = func.sum(case((tag.kind == "skill", 1), else_=0))
     scores = (select(tag.keyworker_id.label("kid"), area.label("area"), skill.label("skills"))
-              .where(or_(*wanted)).group_by(tag.keyworker_id).having(area > 0).subquery())
+              .where(or_(*wanted)).group_by(tag.keyworker_id)
+              .having(area > 1 if both else area > 0).subquery())
     stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
     on_shift: ColumnElement[int] = literal(0)
     if window is not None:
