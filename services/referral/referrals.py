@@ -128,8 +128,8 @@ def _request_person(session: AsyncSession, referral: Referral, now: datetime) ->
 def request_assignment(session: AsyncSession, referral: Referral, now: datetime) -> None:
     """Step 3 of the spine: ask keyperson for a key worker."""
     subject = referral.subject or {}
-    language = subject.get("preferred_language")
-    skills = [f"lang:{language.lower()}"] if language and language.lower() != "en" else []
+    language = str(subject.get("preferred_language") or "en").split("-")[0].lower()
+    skills = [] if language == "en" else [f"lang:{language}"]
     enqueue(session, OutboxMessage, key=f"assign:{referral.id}", target="keyperson",
             path="/internal/assignments", now=now,
             payload={"referral_id": referral.id, "reference": referral.reference,

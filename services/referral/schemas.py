@@ -40,8 +40,9 @@ class Subject(_In):
     address: str | None = Field(default=None, max_length=500,
                                 description="Postal address lines; needs `postcode` too.")
     postcode: str | None = Field(default=None, max_length=16)
-    preferred_language: str | None = Field(default=None, max_length=35,
-                                           description="BCP 47 tag, e.g. `en`, `pl`.")
+    preferred_language: str | None = Field(
+        default=None, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="BCP 47 tag, e.g. `en`, `pl`, `pt-BR`.")
 
     @model_validator(mode="after")
     def _reachable(self) -> Subject:

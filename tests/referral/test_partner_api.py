@@ -32,11 +32,12 @@ async def test_police_referral_in_SW2_goes_to_south_west_within_24h(referral: Se
 async def test_a_bad_phone_is_a_problem_naming_subject_phone(referral: Service) -> None:
     resp = await referral.client.post(
         "/api/v1/referrals", headers=POLICE,
-        json=referral_body(subject=subject(phone="12"), urgency="soon", needs=["gardening"]))
+        json=referral_body(subject=subject(phone="12", preferred_language="en GB"),
+                           urgency="soon", needs=["gardening"]))
     assert resp.status_code == 422
     assert resp.headers["content-type"] == "application/problem+json"
     locs = [e["loc"] for e in resp.json()["errors"]]
-    assert ["subject", "phone"] in locs
+    assert ["subject", "phone"] in locs and ["subject", "preferred_language"] in locs
     assert ["urgency"] in locs and ["needs", 0] in locs
     assert "12" not in resp.text.replace("422", "")  # the rejected input is not echoed
 

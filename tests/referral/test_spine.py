@@ -20,7 +20,7 @@ async def test_intake_resolves_the_person_then_keyperson_is_asked_for_a_worker(
     referral: Service,
 ) -> None:
     referral.neighbours.answers["/internal/people/resolve"] = _resolved
-    body = referral_body(subject=subject(preferred_language="pl"))
+    body = referral_body(subject=subject(preferred_language="pl-PL"))
     created = (await referral.client.post("/api/v1/referrals", json=body,
                                           headers=POLICE)).json()
     rid = created["id"]

@@ -64,7 +64,8 @@ _RESOURCE_DOC = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_class=FhirResponse,
-             responses={201: _RESOURCE_DOC, 200: _RESOURCE_DOC, 422: _RESOURCE_DOC})
+             responses={201: _RESOURCE_DOC, 200: _RESOURCE_DOC, 422: _RESOURCE_DOC},
+             openapi_extra={"requestBody": {"required": True, **_RESOURCE_DOC}})
 async def create_service_request(request: Request, session: SessionDep, actor: PartnerDep,
                                  clock: ClockDep, rules: RulesDep,
                                  idempotency_key: IdempotencyKey = None) -> Response:
