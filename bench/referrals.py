@@ -21,7 +21,7 @@ from bench.procs import run_loadgen
 from bench.recipes import referral_body
 
 REFERENCE = re.compile(r"LW-[A-Z0-9]{4}-[A-Z0-9]{4}")
-TEAMS = ["hub", "network_partners", "ips_alliance", "crisis_duty"]
+TEAMS = ["hub", "living_well_network", "ips_alliance", "crisis_duty"]
 LOCALITIES = ["north", "south_west", "south_east"]
 
 
