@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.keyperson import outbound
 from services.keyperson import repository as repo
@@ -222,7 +222,8 @@ async def accepted(session: AsyncSession, referral_id: str, keyworker_id: str,
         return a
     if a.status == "offered":
         a.status, a.accepted_at, a.updated_at = "accepted", now, now
-    if a.cover_for is None and a.person_id is not None:
+    if a.cover_for is None and a.person_id is not None and a.via in ("continuity", "ranking"):
+        # A duty coordinator holding a referral nobody fitted does not become a key person.
         await set_link(session, a.person_id, keyworker_id, now)
     return a
 
@@ -263,6 +264,18 @@ async def closed(session: AsyncSession, referral_id: str, now: datetime,
         link = await repo.link_for(session, a.person_id)
         if link is not None:
             link.ended_at = now
+    return a
+
+
+async def retry(session: AsyncSession, referral_id: str, now: datetime) -> Assignment:
+    """Staff ask for the ranking again (say a worker became free): the current holder, if
+    any, lets go and the best candidate now gets a new handoff."""
+    a = await _locked(session, referral_id)
+    if a.status == "closed":
+        raise Conflict("This referral is closed.", slug="referral-closed")
+    if a.status in ("offered", "accepted") and a.keyworker_id is not None:
+        await repo.release_capacity(session, a.keyworker_id)
+    await reoffer(session, a, now)
     return a
 
 

@@ -120,6 +120,12 @@ async def test_nobody_fits_goes_to_the_duty_coordinator_and_alerts(
     (alert,) = sent.to("/internal/alerts")
     assert alert["kind"] == "nobody_fits" and alert["referral_id"] == body["referral_id"]
     await sent.wait_for("/internal/handoffs")
+    # The coordinator holds the referral; they do not become the person's key person.
+    await c.post(f"/internal/assignments/{body['referral_id']}/accepted",
+                 json={"keyworker_id": coordinator["id"]})
+    local = await worker(c, localities=["south_east"])
+    later = await assign(c, request(NOW, person_id=body["person_id"], locality="south_east"))
+    assert later["keyworker_id"] == local["id"] and later["via"] == "ranking"
 
 
 async def test_with_nobody_on_duty_the_referral_is_kept_unassigned_and_alerted(
@@ -132,6 +138,13 @@ async def test_with_nobody_on_duty_the_referral_is_kept_unassigned_and_alerted(
     got = await keyperson.client.get(f"/api/v1/assignments/{body['referral_id']}",
                                      headers=STAFF)
     assert got.status_code == 200 and got.json()["via"] == "unassigned"
+    # Once a worker is on the roster, staff run the rules again and it gets a handoff.
+    w = await worker(keyperson.client, localities=["north"])
+    again = await keyperson.client.post(f"/api/v1/assignments/{body['referral_id']}/reassign",
+                                        headers=STAFF)
+    assert again.status_code == 200, again.text
+    assert again.json()["keyworker_id"] == w["id"] and again.json()["attempt"] == 2
+    await sent.wait_for("/internal/handoffs")
 
 
 async def test_closing_the_referral_frees_capacity_and_ends_the_key_person_link(

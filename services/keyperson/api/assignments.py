@@ -64,3 +64,15 @@ async def keep_cover(referral_id: str, session: SessionDep, actor: StaffDep,
         await assignment.set_link(session, a.person_id, a.keyworker_id, now)
     audit(session, AuditEntry, actor, "keep_cover", "assignment", a.id, now)
     return a
+
+
+@router.post("/{referral_id}/reassign", response_model=AssignmentRead)
+async def reassign(referral_id: str, session: SessionDep, actor: StaffDep,
+                   clock: ClockDep) -> Assignment:
+    """Run the assignment rules again for an open referral — for one left `unassigned` or
+    held by the duty coordinator once a worker is free. Whoever holds it lets go; the best
+    candidate now (possibly the same worker) gets a new handoff."""
+    now = clock.now()
+    a = await assignment.retry(session, referral_id, now)
+    audit(session, AuditEntry, actor, "reassign", "assignment", a.id, now)
+    return a
