@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.app import create_service_app
 from services.common.kit import Kit
@@ -17,20 +15,12 @@ from services.referral import handlers
 from services.referral.api import fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.models import KIT_MODELS
-from services.referral.rules import DEFAULT_RULES, RulesStore
-
-
-class ReferralSettings(BaseSettings):
-    """Settings of this service alone."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
-    routing_rules: Path = Field(default=DEFAULT_RULES, alias="LIVEWELL_ROUTING_RULES")
+from services.referral.rules import RulesStore, configured_rules_path
 
 
 def create_app(settings: Settings | None = None, *, rules_path: Path | None = None) -> FastAPI:
     """The referral service; `rules_path` (or LIVEWELL_ROUTING_RULES) picks the rules file."""
-    path = rules_path or ReferralSettings().routing_rules
+    path = rules_path or configured_rules_path()
 
     @asynccontextmanager
     async def setup(kit: Kit) -> AsyncIterator[None]:

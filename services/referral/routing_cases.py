@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from services.referral.routing import URGENCIES, RoutingInput, Urgency, decide
-from services.referral.rules import DEFAULT_RULES, RulesError, load_rules
+from services.referral.rules import RulesError, configured_rules_path, load_rules
 
 FLAGS = ("immediate_danger", "self_harm", "harm_to_others", "safeguarding")
 EXPECTED = ("expect_urgency", "expect_locality", "expect_team")
@@ -36,7 +36,7 @@ def run_routing_test(cases_csv: Path, rules: Path | None = None, out: TextIO | N
     """Print pass/fail for each case; 0 when all pass, 1 when any fails, 2 when unusable."""
     out = out or sys.stdout
     try:
-        ruleset = load_rules(rules or DEFAULT_RULES)
+        ruleset = load_rules(rules or configured_rules_path())
     except RulesError as exc:
         print(f"rules refused: {exc}", file=out)
         return 2

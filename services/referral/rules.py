@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.referral.localities import LocalityDataError, load_districts
 from services.referral.routing import Rules, RuleSet
@@ -17,6 +18,19 @@ from services.referral.routing import Rules, RuleSet
 log = logging.getLogger(__name__)
 
 DEFAULT_RULES = Path(__file__).parent / "rules" / "routing.yaml"
+
+
+class RulesSettings(BaseSettings):
+    """Where the rules in force live (`LIVEWELL_ROUTING_RULES`, default the shipped file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    routing_rules: Path = Field(default=DEFAULT_RULES, alias="LIVEWELL_ROUTING_RULES")
+
+
+def configured_rules_path() -> Path:
+    """The rules file this deployment uses."""
+    return RulesSettings().routing_rules
 
 
 class RulesError(ValueError):

@@ -168,3 +168,12 @@ def test_the_example_cases_pass_and_a_wrong_expectation_fails(tmp_path: Path) ->
     bad_rules = copy_rules(tmp_path / "bad")
     bad_rules.write_text("version: 1\n")
     assert run_routing_test(cases, bad_rules, out=io.StringIO()) == 2
+
+
+async def test_the_routing_table_holds_through_the_running_service(referral: Service) -> None:
+    for name, postcode, needs, asked, flags, urgency, locality, team in CASES:
+        resp = await referral.client.post("/api/v1/routing/dry-run", headers=POLICE, json={
+            "postcode": postcode, "needs": needs, "urgency": asked,
+            "risk": {f: True for f in flags}})
+        got = resp.json()
+        assert (got["urgency"], got["locality"], got["team"]) == (urgency, locality, team), name
