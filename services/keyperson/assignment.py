@@ -47,7 +47,10 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
     (plus the person's key worker); `everyone` reads every worker of the locality and team,
     full ones too, to explain. The flag says whether every eligible worker was read.
     """
-    absent = await repo.absent_now(session, now)
+    # Absences of the page's workers are filtered in SQL; this set is for the key worker
+    # (and for explaining), so a person without one costs no query for it.
+    absent = (await repo.absent_now(session, now)
+              if everyone or need.key_worker_id is not None else set())
     window = (now, max(respond_by, now + timedelta(minutes=1))) if need.needs_shift else None
     on_shift: set[str] = set()
     if everyone:
@@ -56,17 +59,18 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
         workers = {w.id: w for w in found}
         complete = True
     else:
-        exclude = {*absent, *need.declined, *skip}
+        exclude = {*need.declined, *skip}
         best: list[tuple[KeyWorker, bool]] = []
         if need.team is not None and limit is not None:
             # Workers matching locality and team rank above all others: when there are
             # enough of them, the first page is theirs alone, and that query is much smaller.
             best = await repo.best_candidates(session, need.locality, need.team, need.skills,
                                               window=window, exclude=exclude, limit=limit,
-                                              both=True)
+                                              both=True, present_at=now)
         if len(best) < (limit or 0) or limit is None or need.team is None:
             best = await repo.best_candidates(session, need.locality, need.team, need.skills,
-                                              window=window, exclude=exclude, limit=limit)
+                                              window=window, exclude=exclude, limit=limit,
+                                              present_at=now)
         workers = {w.id: w for w, _ in best}
         on_shift = {w.id for w, shift in best if shift}
         complete = limit is None or len(best) < limit
@@ -178,7 +182,6 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     choice = await choose(session, need, now, req.respond_by)
     _apply(a, choice, link, now)
     repo.add(session, a)
-    await session.flush()
     _announce(session, a, choice.worker, "assigned", now)
     return a
 

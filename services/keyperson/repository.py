@@ -11,6 +11,7 @@ from sqlalchemy import (
     case,
     delete,
     desc,
+    exists,
     func,
     literal,
     or_,
@@ -86,12 +87,12 @@ async def candidate_workers(session: AsyncSession, locality: str, team: str | No
 async def best_candidates(
     session: AsyncSession, locality: str, team: str | None, skills: Sequence[str], *,
     window: tuple[datetime, datetime] | None, exclude: Collection[str], limit: int | None,
-    both: bool = False,
+    both: bool = False, present_at: datetime | None = None,
 ) -> list[tuple[KeyWorker, bool]]:
     """Eligible workers in the ranking's own order (after continuity), best first, with
     whether each is on shift in `window`: the first `limit` only, so that a borough of
     thousands of workers costs one indexed query and a few dozen rows. `both`: only workers
-    serving the locality and in the team."""
+    serving the locality and in the team. `present_at`: leave out workers absent then."""
     tag = KeyWorkerArea
     wanted = [and_(tag.kind == "locality", tag.value == locality)]
     if team is not None:
@@ -116,6 +117,10 @@ async def best_candidates(
                       (KeyWorker.max_caseload - KeyWorker.caseload).desc(),
                       KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id)
             .execution_options(populate_existing=True))
+    if present_at is not None:
+        stmt = stmt.where(~exists().where(Absence.keyworker_id == KeyWorker.id,
+                                          Absence.ends_at > present_at,
+                                          Absence.starts_at <= present_at))
     if exclude:
         stmt = stmt.where(KeyWorker.id.not_in(list(exclude)))
     if limit is not None:
