@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.keyperson.models import (
     Absence,
@@ -94,26 +96,52 @@ async def best_candidates(
     thousands of workers costs one indexed query and a few dozen rows. `both`: only workers
     serving the locality and in the team. `present_at`: leave out workers absent then."""
     tag = KeyWorkerArea
-    wanted = [and_(tag.kind == "locality", tag.value == locality)]
-    if team is not None:
-        wanted.append(and_(tag.kind == "team", tag.value == team))
-    if skills:
-        wanted.append(and_(tag.kind == "skill", tag.value.in_(list(skills))))
-    area = func.sum(case((tag.kind.in_(("locality", "team")), 1), else_=0))
-    skill = func.sum(case((tag.kind == "skill", 1), else_=0))
-    scores = (select(tag.keyworker_id.label("kid"), area.label("area"), skill.label("skills"))
-              .where(or_(*wanted)).group_by(tag.keyworker_id)
-              .having(area > 1 if both else area > 0).subquery())
-    stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
     on_shift: ColumnElement[int] = literal(0)
-    if window is not None:
-        working = (select(Shift.keyworker_id.label("kid")).distinct()
-                   .where(Shift.ends_at > window[0], Shift.starts_at < window[1]).subquery())
-        stmt = stmt.outerjoin(working, working.c.kid == KeyWorker.id)
-        on_shift = case((working.c.kid.is_(None), 0), else_=1)
+    skills_col: ColumnElement[int]
+    order: list[Any]
+    if both and team is not None:
+        # Small tier: walk the team's index rows, probe the locality's; per-row subqueries
+        # count skills and shifts through their indexes.
+        t, loc, sk = aliased(tag), aliased(tag), aliased(tag)
+        stmt = (select(KeyWorker)
+                .join(t, and_(t.keyworker_id == KeyWorker.id, t.kind == "team",
+                              t.value == team))
+                .join(loc, and_(loc.keyworker_id == KeyWorker.id, loc.kind == "locality",
+                                loc.value == locality)))
+        skills_col = literal(0)
+        if skills:
+            skills_col = (select(func.count()).where(sk.keyworker_id == KeyWorker.id,
+                                                     sk.kind == "skill",
+                                                     sk.value.in_(list(skills)))
+                          .scalar_subquery())
+        if window is not None:
+            on_shift = case((exists().where(Shift.keyworker_id == KeyWorker.id,
+                                            Shift.ends_at > window[0],
+                                            Shift.starts_at < window[1]), 1), else_=0)
+        stmt = stmt.add_columns(skills_col.label("skill_count"))
+        order = [desc("skill_count")]  # every row here serves both locality and team
+    else:
+        wanted = [and_(tag.kind == "locality", tag.value == locality)]
+        if team is not None:
+            wanted.append(and_(tag.kind == "team", tag.value == team))
+        if skills:
+            wanted.append(and_(tag.kind == "skill", tag.value.in_(list(skills))))
+        area = func.sum(case((tag.kind.in_(("locality", "team")), 1), else_=0))
+        skill = func.sum(case((tag.kind == "skill", 1), else_=0))
+        scores = (select(tag.keyworker_id.label("kid"), area.label("area"),
+                         skill.label("skills"))
+                  .where(or_(*wanted)).group_by(tag.keyworker_id).having(area > 0).subquery())
+        stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
+        order = [scores.c.area.desc(), scores.c.skills.desc()]
+        if window is not None:
+            working = (select(Shift.keyworker_id.label("kid")).distinct()
+                       .where(Shift.ends_at > window[0], Shift.starts_at < window[1])
+                       .subquery())
+            stmt = stmt.outerjoin(working, working.c.kid == KeyWorker.id)
+            on_shift = case((working.c.kid.is_(None), 0), else_=1)
     stmt = (stmt.add_columns(on_shift.label("on_shift"))
             .where(KeyWorker.active.is_(True), KeyWorker.caseload < KeyWorker.max_caseload)
-            .order_by(scores.c.area.desc(), scores.c.skills.desc(), desc("on_shift"),
+            .order_by(*order, desc("on_shift"),
                       (KeyWorker.max_caseload - KeyWorker.caseload).desc(),
                       KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id)
             .execution_options(populate_existing=True))

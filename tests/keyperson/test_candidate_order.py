@@ -41,6 +41,12 @@ async def test_the_sql_order_matches_the_ranking_rules_on_a_mixed_roster(
                                              window=window, exclude=(), limit=None)
             first_page = await repo.best_candidates(session, "north", "hub", ["lang:pl"],
                                                     window=window, exclude=(), limit=5)
+            tier = await repo.best_candidates(session, "north", "hub", ["lang:pl"],
+                                              window=window, exclude=(), limit=None, both=True)
+        both = [x.id for x in facts if "north" in x.localities and "hub" in x.teams
+                and x.caseload < x.max_caseload]
+        assert [w.id for w, _ in tier] == expected[:len(both)]
+        assert sorted(w.id for w, _ in tier) == sorted(both)
         assert len(expected) >= 8 and [w.id for w, _ in got] == expected
         assert [w.id for w, _ in first_page] == expected[:5]
     assert (await c.get("/api/v1/keyworkers", headers=STAFF)).status_code == 200
