@@ -8,6 +8,7 @@ assignments at the same moment can never push a worker past their maximum.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from services.keyperson.models import Assignment, KeyPersonLink, KeyWorker
 from services.keyperson.ranking import Need, Ranking, WorkerFacts, rank
 from services.keyperson.schemas import AssignmentRequest
 
+log = logging.getLogger(__name__)
 TOP = 20
 PAGE = 20  # candidates read per assignment; the rest only if all of them filled up
 HOLDER_ROLES = ("duty_coordinator", "backup_manager")
@@ -183,6 +185,9 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     _apply(a, choice, link, now)
     repo.add(session, a)
     _announce(session, a, choice.worker, "assigned", now)
+    log.info("key worker chosen", extra={"event": "assignment.assigned", "step": a.via,
+                                         "referral_id": a.referral_id,
+                                         "keyworker_id": a.keyworker_id})
     return a
 
 
@@ -193,6 +198,9 @@ async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     a.attempt += 1
     _apply(a, choice, link, now)
     _announce(session, a, choice.worker, "reassigned", now)
+    log.info("referral offered to the next key worker",
+             extra={"event": "assignment.reassigned", "step": a.via, "attempts": a.attempt,
+                    "referral_id": a.referral_id, "keyworker_id": a.keyworker_id})
 
 
 async def _locked(session: AsyncSession, referral_id: str) -> Assignment:

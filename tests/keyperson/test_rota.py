@@ -122,3 +122,28 @@ async def test_uncovered_hours_in_the_next_seven_days_count_real_hours_and_absen
     hours = {r["locality"]: r["uncovered_hours"] for r in report}
     assert hours == {"north": 168 - 21, "south_west": 168 - 10, "south_east": 168 - 10}
     assert len((await c.get("/api/v1/rota/gaps", headers=STAFF)).json()) == 9
+
+
+async def test_shifts_are_listed_by_window_and_a_removed_shift_no_longer_covers(
+    keyperson: ServiceHarness,
+) -> None:
+    c = keyperson.client
+    w = await worker(c)
+    now = keyperson.kit.clock.now()
+    s = await shift(c, w["id"], "duty_coordinator", now - timedelta(hours=1),
+                    now + timedelta(hours=2))
+    later = await shift(c, w["id"], "duty_coordinator", now + timedelta(days=10),
+                        now + timedelta(days=10, hours=8))
+    listed = (await c.get("/api/v1/rota/shifts?role=duty_coordinator", headers=STAFF)).json()
+    assert [x["id"] for x in listed] == [s["id"]]
+    start, end = (now + timedelta(days=9)).date(), (now + timedelta(days=11)).date()
+    window = f"from={start}T00:00&to={end}T00:00"
+    assert [x["id"] for x in (await c.get(f"/api/v1/rota/shifts?{window}",
+                                          headers=STAFF)).json()] == [later["id"]]
+    numbers = (await c.get("/internal/rota/on-duty?role=duty_coordinator")).json()["numbers"]
+    assert numbers == [w["phone"]]
+    assert (await c.delete(f"/api/v1/rota/shifts/{s['id']}", headers=STAFF)).status_code == 204
+    assert (await c.get("/internal/rota/on-duty?role=duty_coordinator")).json()["numbers"] == []
+    too_long = await c.get("/api/v1/rota/shifts?from=2027-01-01T00:00&to=2027-03-01T00:00",
+                           headers=STAFF)
+    assert too_long.status_code == 422
