@@ -96,6 +96,10 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
     tried: set[str] = set()
     ranking = Ranking()
     key_worker: KeyWorker | None = None
+    if need.key_worker_id is not None and not dry_run:
+        quick, key_worker = await _continuity(session, need, now, respond_by)
+        if quick is not None:
+            return quick
     for limit in (PAGE, None):  # the first page nearly always suffices
         facts, workers, complete = await gather(session, need, now, respond_by,
                                                 everyone=dry_run, skip=tried, limit=limit)
@@ -119,6 +123,27 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
     return Choice(None, "unassigned",
                   [*ranking.reasons, why, "no duty coordinator or backup manager on duty"],
                   ranking, key_worker)
+
+
+async def _continuity(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
+                      ) -> tuple[Choice | None, KeyWorker | None]:
+    """The person's key worker alone, when they can take it: no candidate list is read."""
+    worker = (await repo.workers_by_ids(session, [need.key_worker_id or ""])).get(
+        need.key_worker_id or "")
+    if worker is None:
+        return None, None
+    on_shift = need.needs_shift and bool(await repo.on_shift_between(
+        session, [worker.id], now, max(respond_by, now + timedelta(minutes=1))))
+    facts = WorkerFacts(id=worker.id, localities=tuple(worker.localities),
+                        teams=tuple(worker.teams), skills=tuple(worker.skills),
+                        caseload=worker.caseload, max_caseload=worker.max_caseload,
+                        active=worker.active, absent=await repo.is_absent(session, worker.id, now),
+                        on_shift_in_window=on_shift, last_assigned_at=worker.last_assigned_at)
+    ranking = rank(need, [facts])
+    if ranking.ordered and await repo.take_capacity(session, worker.id, now):
+        reasons = [*ranking.reasons, *ranking.ordered[0].reasons]
+        return Choice(worker, "continuity", reasons, ranking, worker), worker
+    return None, worker
 
 
 async def duty_holder(session: AsyncSession, need: Need, now: datetime,

@@ -184,6 +184,13 @@ async def absent_now(session: AsyncSession, now: datetime) -> set[str]:
     return set(rows)
 
 
+async def is_absent(session: AsyncSession, keyworker_id: str, now: datetime) -> bool:
+    """Whether one worker is absent at `now`."""
+    stmt = (select(Absence.id).where(Absence.keyworker_id == keyworker_id,
+                                     Absence.ends_at > now, Absence.starts_at <= now).limit(1))
+    return (await session.scalar(stmt)) is not None
+
+
 async def absences_of(session: AsyncSession, keyworker_id: str) -> Sequence[Absence]:
     stmt = (select(Absence).where(Absence.keyworker_id == keyworker_id)
             .order_by(Absence.starts_at, Absence.id))
