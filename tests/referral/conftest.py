@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.common.db import service_urls
 from services.common.http import ServiceResponse
 from services.common.kit_models import OutboxMixin
 from services.common.settings import Settings
@@ -84,15 +86,39 @@ def copy_rules(into: Path) -> Path:
 async def referral(settings: Settings, tmp_path: Path) -> AsyncIterator[Referral]:
     rules_path = copy_rules(tmp_path)
     app_factory = partial(create_app, rules_path=rules_path)
-    async with running_service("referral", app_factory, settings) as harness:
-        neighbours = Neighbours()
-        for target in ("intake", "keyperson", "notify"):
-            harness.kit.relay.senders[target] = neighbours.sender(target)
-        poster = webhooks.RecordingPoster()
-        harness.kit.extras[webhooks.POSTER] = poster
-        yield Referral(harness, neighbours, poster, rules_path)
-    # The kit cancels the outbox relay at shutdown, possibly mid-transaction; aiosqlite then
-    # leaves that connection (and SQLite's write lock) to the garbage collector. Collect it now
-    # so the next test's migration is not kept waiting on a dead service's lock.
-    if settings.database_url and settings.database_url.startswith("sqlite"):
+    try:
+        async with running_service("referral", app_factory, settings) as harness:
+            neighbours = Neighbours()
+            for target in ("intake", "keyperson", "notify"):
+                harness.kit.relay.senders[target] = neighbours.sender(target)
+            poster = webhooks.RecordingPoster()
+            harness.kit.extras[webhooks.POSTER] = poster
+            yield Referral(harness, neighbours, poster, rules_path)
+    finally:
+        # The kit cancels the outbox relay at shutdown, possibly mid-transaction; SQLAlchemy
+        # then closes that aiosqlite connection in a background task (or leaves it to the
+        # garbage collector), and until then it holds SQLite's write lock. Let that finish
+        # here, so the next test's migration is not kept waiting on a stopped service's lock.
+        await _until_sqlite_unlocked(settings)
+
+
+async def _until_sqlite_unlocked(settings: Settings, timeout: float = 20.0) -> None:
+    url = settings.database_url or ""
+    if not url.startswith("sqlite"):
+        return
+    _, sync_url, _ = service_urls(settings, "referral")
+    path = sync_url.removeprefix("sqlite:///")
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        finally:
+            conn.close()
         gc.collect()
+        await asyncio.sleep(0.05)
