@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -39,12 +40,24 @@ def new_secret() -> str:
 
 
 def check_url(url: str) -> str | None:
-    """Why a webhook URL cannot be used, or None: https, a host, no credentials."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    """Why a webhook URL cannot be used, or None: https, a public host, no credentials."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "the webhook URL is not a URL"
+    if parts.scheme != "https" or not host:
         return "the webhook URL must be an https:// URL"
     if parts.username or parts.password:
         return "the webhook URL must not carry credentials"
+    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
+        return "the webhook URL must name a public host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:  # never point deliveries at this network's own machines
+        return "the webhook URL must name a public host"
     return None
 
 

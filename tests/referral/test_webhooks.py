@@ -85,3 +85,14 @@ async def test_webhooks_are_per_organisation_and_https_only(referral: Service) -
                                          headers=org)).status_code == 204
     assert all(url != "https://other.example/hook" or json.loads(b)["referral_id"] != rid
                for url, b, _ in referral.poster.sent)
+
+
+def test_webhook_urls_must_be_public_https() -> None:
+    assert webhooks.check_url("https://partner.example/hook") is None
+    assert webhooks.check_url("https://8.8.8.8/hook") is None
+    assert webhooks.check_url("https://203.0.113.9/hook") is not None  # documentation range
+    for bad in ("http://partner.example/hook", "https://localhost/hook",
+                "https://127.0.0.1:8001/internal", "https://169.254.169.254/latest",
+                "https://10.0.0.5/hook", "https://user:pw@partner.example/hook",
+                "https://[::1]/hook", "ftp://partner.example/"):
+        assert webhooks.check_url(bad) is not None, bad
