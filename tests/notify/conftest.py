@@ -4,11 +4,11 @@ gateway stand-in that checks Twilio's signatures, and fake keyperson/referral pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -94,8 +94,15 @@ class Peers:
     def to(self, fragment: str) -> list[dict[str, Any]]:
         return [body for path, body in self.posts if fragment in path]
 
+    def forget(self) -> None:
+        """Start a test with nothing recorded and nobody on the rota."""
+        self.posts.clear()
+        self.coordinators = []
 
-@pytest.fixture
+
+# The peers, the mock and notify itself are started once per test module (starting them is
+# most of a test's cost); the function-scoped `notify` fixture gives each test a clean slate.
+@pytest.fixture(scope="module")
 async def peers() -> AsyncIterator[Peers]:
     state = Peers()
     app = FastAPI()
@@ -121,16 +128,34 @@ async def peers() -> AsyncIterator[Peers]:
     await task
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def gateway() -> GatewayStandIn:
     return GatewayStandIn()
 
 
+@dataclass
+class KeptAliveMockClient(MockClient):
+    """`MockClient` over one kept-alive client: tests read the mock dozens of times, and
+    building a new `httpx.AsyncClient` (with its TLS context) costs about 0.1 s each time."""
+
+    http: httpx.AsyncClient | None = None
+
+    async def _call(self, method: str, path: str, json: Any = None) -> Any:
+        if self.http is None:
+            self.http = httpx.AsyncClient(base_url=self.base_url, timeout=30)
+        resp = await self.http.request(method, "/_mock" + path, json=json)
+        resp.raise_for_status()
+        return resp.json()
+
+    async def aclose(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+
+
 @pytest.fixture
-async def twilio(gateway: GatewayStandIn) -> AsyncIterator[MockClient]:
-    async with running_twilio_mock(gateway_url="http://gateway.test", public_url=PUBLIC,
-                                   transport=gateway) as mock:
-        yield mock
+def twilio(notify_service: NotifyHarness) -> MockClient:
+    """The mock notify sends to (started and stopped with notify, so their clocks agree)."""
+    return notify_service.twilio
 
 
 expect = expectations_fixture("twilio")
@@ -203,18 +228,21 @@ class NotifyHarness:
             return h
 
 
-async def quiesce(settings: Settings) -> None:
-    """Leave nothing due for a test sharing this database (run with notify stopped)."""
-    upgrade(settings, "notify")
+async def quiesce(db: Database, now: datetime) -> None:
+    """Leave nothing due, now or later, for the next test (run when nothing is in flight)."""
+    async with db.sessionmaker() as s, s.begin():
+        await s.execute(update(Message).where(
+            Message.status.in_(("pending", "unknown", "sending"))).values(status="cancelled"))
+        await s.execute(update(OutboxMessage).where(OutboxMessage.delivered_at.is_(None),
+                                                    OutboxMessage.dead_at.is_(None))
+                        .values(dead_at=now))
+
+
+async def quiesce_stopped(settings: Settings) -> None:
+    """`quiesce` with notify not running (before it starts, after it stops)."""
     db = Database(settings, "notify")
-    now = datetime.now(UTC)
     try:
-        async with db.sessionmaker() as s, s.begin():
-            await s.execute(update(Message).where(
-                Message.status.in_(("pending", "unknown", "sending"))).values(status="cancelled"))
-            await s.execute(update(OutboxMessage).where(OutboxMessage.delivered_at.is_(None),
-                                                        OutboxMessage.dead_at.is_(None))
-                            .values(dead_at=now))
+        await quiesce(db, datetime.now(UTC))
     finally:
         await db.dispose()
 
@@ -224,31 +252,50 @@ def notify_config(**overrides: Any) -> NotifyConfig:
                               "poll_seconds": 0.05, "twilio_timeout_seconds": 1.0,
                               "send_lease_seconds": 60.0}
     values.update(overrides)
-    return NotifyConfig(_env_file=None, **values)  # type: ignore[call-arg]
+    return NotifyConfig(_env_file=None, **values)
+
+
+@pytest.fixture(scope="module")
+async def notify_service(request: pytest.FixtureRequest, database_url: str,
+                         tmp_path_factory: pytest.TempPathFactory, peers: Peers,
+                         gateway: GatewayStandIn) -> AsyncIterator[NotifyHarness]:
+    """Notify and its Twilio mock running for a whole test module. Another `NotifyConfig` is
+    given by parametrizing this fixture indirectly (scope "module"), so pytest stops the
+    running notify first: two never share the database at once."""
+    config: NotifyConfig = getattr(request, "param", None) or notify_config()
+    async with running_twilio_mock(gateway_url="http://gateway.test", public_url=PUBLIC,
+                                   transport=gateway) as started:
+        twilio = KeptAliveMockClient(started.base_url)
+        settings = make_settings(database_url, tmp_path_factory.mktemp("notify"),
+                                 twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+                                 twilio_api_base_url=twilio.base_url, public_base_url=PUBLIC,
+                                 twilio_phone_number=OUR_NUMBER, keyperson_url=peers.url,
+                                 referral_url=peers.url)
+        upgrade(settings, "notify")
+        await quiesce_stopped(settings)  # what an earlier module left due
+        async with running_service("notify", lambda s: create_app(s, config), settings) as svc:
+            gateway.notify = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=svc.app), base_url="http://notify",
+                headers={H_INTERNAL_TOKEN: settings.internal_secret})
+            try:
+                yield NotifyHarness(svc, twilio, peers)
+            finally:
+                await gateway.notify.aclose()
+                await twilio.aclose()
+        await quiesce_stopped(settings)
 
 
 @pytest.fixture
-def config() -> NotifyConfig:
-    return notify_config()
-
-
-@pytest.fixture
-async def notify(database_url: str, tmp_path: Path, twilio: MockClient, peers: Peers,
-                 gateway: GatewayStandIn, config: NotifyConfig) -> AsyncIterator[NotifyHarness]:
-    settings = make_settings(database_url, tmp_path, twilio_account_sid=ACCOUNT_SID,
-                             twilio_auth_token=AUTH_TOKEN, twilio_api_base_url=twilio.base_url,
-                             public_base_url=PUBLIC, twilio_phone_number=OUR_NUMBER,
-                             keyperson_url=peers.url, referral_url=peers.url)
-    await quiesce(settings)
-    async with running_service("notify", lambda s: create_app(s, config), settings) as svc:
-        gateway.notify = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=svc.app), base_url="http://notify",
-            headers={H_INTERNAL_TOKEN: settings.internal_secret})
-        try:
-            yield NotifyHarness(svc, twilio, peers)
-        finally:
-            await gateway.notify.aclose()
-    await quiesce(settings)
+async def notify(notify_service: NotifyHarness) -> AsyncIterator[NotifyHarness]:
+    """Notify with a clean slate: nothing recorded by the peers or the mock, nobody on the
+    rota; afterwards everything still due (escalation timers, retries) is cancelled."""
+    harness = notify_service
+    harness.peers.forget()
+    await harness.twilio.reset()
+    yield harness
+    with contextlib.suppress(AssertionError):  # a failed test may leave it unsettled
+        await harness.settle()
+    await quiesce(harness.service.kit.db, harness.service.kit.clock.now())
 
 
 __all__ = ["Expectations", "NotifyHarness", "expect", "mobile"]

@@ -42,48 +42,6 @@ async def test_a_429_storm_delays_every_handoff_but_loses_none(
         assert len(await notify.twilio.messages(w)) == 1, "each exactly once"
 
 
-@pytest.mark.parametrize("config", [notify_config(dispatch_in_background=False)],
-                         ids=["manual-dispatch"])
-async def test_a_crash_between_twilios_answer_and_the_commit_sends_no_duplicate(
-    notify: NotifyHarness, expect: Expectations,
-) -> None:
-    worker = mobile()
-    expect.expect_sms(worker, "ACCEPT")
-    dispatcher = notify.dispatcher
-    crashed: list[str] = []
-
-    async def crash(item: Claimed, sid: str) -> None:
-        crashed.append(sid)
-        raise SimulatedCrash
-
-    dispatcher.after_send = crash
-    offered = await notify.offer(worker)
-    with pytest.raises(SimulatedCrash):
-        await dispatcher.run_once()
-    [row] = await _messages(notify, offered["handoff_id"])
-    assert row.status == "sending" and row.provider_sid is None  # outcome unknown here
-    assert len(await notify.twilio.messages(worker)) == 1
-    # Until the lease runs out nobody touches it; then the restarted process reconciles.
-    fresh = Dispatcher(dispatcher.ctx)
-    assert await fresh.run_once() == 0
-    notify.service.kit.clock.advance(61)
-    await notify.twilio.advance(61)
-    assert await fresh.run_once() == 1
-    [row] = await _messages(notify, offered["handoff_id"])
-    assert row.provider_sid == crashed[0] and row.status != "sending"
-    assert len(await notify.twilio.messages(worker)) == 1
-    # And a send whose first attempt really never reached Twilio is sent after the check.
-    other = mobile()
-    expect.expect_sms(other, "ACCEPT")
-    second = await notify.offer(other)
-    async with notify.service.kit.db.sessionmaker() as s, s.begin():
-        msg = (await s.scalars(select(Message).where(
-            Message.handoff_id == second["handoff_id"]))).one()
-        msg.status = "unknown"
-    assert await fresh.run_once() == 1
-    assert len(await notify.twilio.messages(other)) == 1
-
-
 async def test_a_timeout_after_twilio_created_the_message_is_reconciled_not_resent(
     notify: NotifyHarness, expect: Expectations,
 ) -> None:
@@ -160,3 +118,45 @@ async def test_a_stop_reply_from_a_worker_is_taken_and_alerts(
     out = await notify.twilio.inbound_sms(worker, body)
     assert out["twiml"] == "<Response/>"
     await notify.settle()
+
+
+@pytest.mark.parametrize("notify_service", [notify_config(dispatch_in_background=False)],
+                         ids=["manual-dispatch"], indirect=True, scope="module")
+async def test_a_crash_between_twilios_answer_and_the_commit_sends_no_duplicate(
+    notify: NotifyHarness, expect: Expectations,
+) -> None:
+    worker = mobile()
+    expect.expect_sms(worker, "ACCEPT")
+    dispatcher = notify.dispatcher
+    crashed: list[str] = []
+
+    async def crash(item: Claimed, sid: str) -> None:
+        crashed.append(sid)
+        raise SimulatedCrash
+
+    dispatcher.after_send = crash
+    offered = await notify.offer(worker)
+    with pytest.raises(SimulatedCrash):
+        await dispatcher.run_once()
+    [row] = await _messages(notify, offered["handoff_id"])
+    assert row.status == "sending" and row.provider_sid is None  # outcome unknown here
+    assert len(await notify.twilio.messages(worker)) == 1
+    # Until the lease runs out nobody touches it; then the restarted process reconciles.
+    fresh = Dispatcher(dispatcher.ctx)
+    assert await fresh.run_once() == 0
+    notify.service.kit.clock.advance(61)
+    await notify.twilio.advance(61)
+    assert await fresh.run_once() == 1
+    [row] = await _messages(notify, offered["handoff_id"])
+    assert row.provider_sid == crashed[0] and row.status != "sending"
+    assert len(await notify.twilio.messages(worker)) == 1
+    # And a send whose first attempt really never reached Twilio is sent after the check.
+    other = mobile()
+    expect.expect_sms(other, "ACCEPT")
+    second = await notify.offer(other)
+    async with notify.service.kit.db.sessionmaker() as s, s.begin():
+        msg = (await s.scalars(select(Message).where(
+            Message.handoff_id == second["handoff_id"]))).one()
+        msg.status = "unknown"
+    assert await fresh.run_once() == 1
+    assert len(await notify.twilio.messages(other)) == 1

@@ -50,16 +50,27 @@ class Receiver:
         return Response("<Response><Say>Thank you.</Say></Response>", media_type="text/xml")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def receiver() -> Receiver:
     return Receiver()
 
 
-@pytest.fixture
-async def mock(receiver: Receiver) -> AsyncIterator[MockClient]:
+@pytest.fixture(scope="module")
+async def running_mock(receiver: Receiver) -> AsyncIterator[MockClient]:
+    """One mock server for the module (starting a server is most of a test's cost)."""
     async with running_twilio_mock(gateway_url="http://gateway.test", public_url=PUBLIC,
                                    transport=httpx.ASGITransport(app=receiver.app)) as client:
         yield client
+
+
+@pytest.fixture
+async def mock(running_mock: MockClient, receiver: Receiver) -> MockClient:
+    """The mock as new: what an earlier test left in flight has run, then everything is
+    forgotten, by the mock and by the receiver."""
+    await running_mock.settle()
+    await running_mock.reset()
+    receiver.seen.clear()
+    return running_mock
 
 
 @pytest.fixture
