@@ -112,7 +112,8 @@ async def _start(session: AsyncSession, referral: Referral, now: datetime) -> No
     """Timeline, SLA timers and (for an emergency) the crisis alert of a new referral."""
     await timeline.record(session, referral, "received", now, now)
     sla.schedule(session, referral, now)
-    if referral.urgency == "emergency":
+    if referral.urgency == "emergency" and referral.org is not None:
+        # Intake alerts for its own crisis contacts as they arrive; partners' are alerted here.
         sla.alert(session, referral, "crisis", now)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.common.ids import new_reference
 from services.referral.models import OutboxMessage
 from tests.referral.conftest import Referral as Service
 from tests.referral.factories import POLICE, STAFF, referral_body
@@ -95,3 +96,14 @@ async def test_an_emergency_alerts_the_crisis_route_at_once(referral: Service) -
 async def test_a_partner_key_cannot_list_overdue_referrals(referral: Service) -> None:
     resp = await referral.client.get("/api/v1/sla/referrals", headers=POLICE)
     assert resp.status_code == 403
+
+
+async def test_an_emergency_self_referral_is_not_alerted_twice(referral: Service) -> None:
+    reference = new_reference()
+    answer = (await referral.client.post("/internal/referrals", json={
+        "reference": reference, "source": "voice", "contact_id": "c-crisis", "person_id": None,
+        "reason": "crisis call", "risk": {"immediate_danger": True}, "urgency": "emergency",
+        "postcode": None, "needs": []})).json()
+    assert answer["team"] == "crisis_duty"
+    await _until_delivered(referral, f"assign:{answer['referral_id']}")
+    assert await _outbox_row(referral, f"alert:crisis:{answer['referral_id']}") is None
