@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
+    bindparam,
     case,
     delete,
     desc,
@@ -95,37 +98,52 @@ async def best_candidates(
     whether each is on shift in `window`: the first `limit` only, so that a borough of
     thousands of workers costs one indexed query and a few dozen rows. `both`: only workers
     serving the locality and in the team. `present_at`: leave out workers absent then."""
+    both = both and team is not None
+    stmt = _candidates_stmt(both, team is not None, bool(skills), window is not None,
+                            present_at is not None, bool(exclude), limit is not None)
+    params: dict[str, Any] = {"locality": locality, "team": team, "skills": list(skills),
+                              "exclude": list(exclude), "present_at": present_at,
+                              "limit": limit}
+    if window is not None:
+        params["w_start"], params["w_end"] = window
+    rows = (await session.execute(stmt, params)).all()
+    return [(row[0], bool(row._mapping["on_shift"])) for row in rows]
+
+
+@functools.lru_cache(maxsize=128)
+def _candidates_stmt(both: bool, has_team: bool, has_skills: bool, has_window: bool,
+                     has_present: bool, has_exclude: bool, limited: bool) -> Select[Any]:
+    """The candidate query for one shape of request, built once (values are bound)."""
     tag = KeyWorkerArea
     on_shift: ColumnElement[int] = literal(0)
-    skills_col: ColumnElement[int]
     order: list[Any]
-    if both and team is not None:
+    if both:
         # Small tier: walk the team's index rows, probe the locality's; per-row subqueries
         # count skills and shifts through their indexes.
         t, loc, sk = aliased(tag), aliased(tag), aliased(tag)
         stmt = (select(KeyWorker)
                 .join(t, and_(t.keyworker_id == KeyWorker.id, t.kind == "team",
-                              t.value == team))
+                              t.value == bindparam("team")))
                 .join(loc, and_(loc.keyworker_id == KeyWorker.id, loc.kind == "locality",
-                                loc.value == locality)))
-        skills_col = literal(0)
-        if skills:
-            skills_col = (select(func.count()).where(sk.keyworker_id == KeyWorker.id,
-                                                     sk.kind == "skill",
-                                                     sk.value.in_(list(skills)))
-                          .scalar_subquery())
-        if window is not None:
+                                loc.value == bindparam("locality"))))
+        skills_col: ColumnElement[int] = literal(0)
+        if has_skills:
+            skills_col = (select(func.count()).where(
+                sk.keyworker_id == KeyWorker.id, sk.kind == "skill",
+                sk.value.in_(bindparam("skills", expanding=True))).scalar_subquery())
+        if has_window:
             on_shift = case((exists().where(Shift.keyworker_id == KeyWorker.id,
-                                            Shift.ends_at > window[0],
-                                            Shift.starts_at < window[1]), 1), else_=0)
+                                            Shift.ends_at > bindparam("w_start"),
+                                            Shift.starts_at < bindparam("w_end")), 1), else_=0)
         stmt = stmt.add_columns(skills_col.label("skill_count"))
         order = [desc("skill_count")]  # every row here serves both locality and team
     else:
-        wanted = [and_(tag.kind == "locality", tag.value == locality)]
-        if team is not None:
-            wanted.append(and_(tag.kind == "team", tag.value == team))
-        if skills:
-            wanted.append(and_(tag.kind == "skill", tag.value.in_(list(skills))))
+        wanted = [and_(tag.kind == "locality", tag.value == bindparam("locality"))]
+        if has_team:
+            wanted.append(and_(tag.kind == "team", tag.value == bindparam("team")))
+        if has_skills:
+            wanted.append(and_(tag.kind == "skill",
+                               tag.value.in_(bindparam("skills", expanding=True))))
         area = func.sum(case((tag.kind.in_(("locality", "team")), 1), else_=0))
         skill = func.sum(case((tag.kind == "skill", 1), else_=0))
         scores = (select(tag.keyworker_id.label("kid"), area.label("area"),
@@ -133,9 +151,10 @@ async def best_candidates(
                   .where(or_(*wanted)).group_by(tag.keyworker_id).having(area > 0).subquery())
         stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
         order = [scores.c.area.desc(), scores.c.skills.desc()]
-        if window is not None:
+        if has_window:
             working = (select(Shift.keyworker_id.label("kid")).distinct()
-                       .where(Shift.ends_at > window[0], Shift.starts_at < window[1])
+                       .where(Shift.ends_at > bindparam("w_start"),
+                              Shift.starts_at < bindparam("w_end"))
                        .subquery())
             stmt = stmt.outerjoin(working, working.c.kid == KeyWorker.id)
             on_shift = case((working.c.kid.is_(None), 0), else_=1)
@@ -145,15 +164,15 @@ async def best_candidates(
                       (KeyWorker.max_caseload - KeyWorker.caseload).desc(),
                       KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id)
             .execution_options(populate_existing=True))
-    if present_at is not None:
+    if has_present:
         stmt = stmt.where(~exists().where(Absence.keyworker_id == KeyWorker.id,
-                                          Absence.ends_at > present_at,
-                                          Absence.starts_at <= present_at))
-    if exclude:
-        stmt = stmt.where(KeyWorker.id.not_in(list(exclude)))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [(row[0], bool(row._mapping["on_shift"])) for row in (await session.execute(stmt)).all()]
+                                          Absence.ends_at > bindparam("present_at"),
+                                          Absence.starts_at <= bindparam("present_at")))
+    if has_exclude:
+        stmt = stmt.where(KeyWorker.id.not_in(bindparam("exclude", expanding=True)))
+    if limited:
+        stmt = stmt.limit(bindparam("limit"))
+    return stmt
 
 
 async def take_capacity(session: AsyncSession, keyworker_id: str, now: datetime,
