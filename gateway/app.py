@@ -7,7 +7,6 @@ routes (health, readiness, metrics, docs) are a small FastAPI app behind it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -20,6 +19,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway import spool
+from gateway.breaker import Breaker
 from gateway.config import GatewaySettings
 from gateway.failsafe import failsafe_twiml, sms_holding_twiml
 from gateway.keys import KeyStore
@@ -30,6 +30,7 @@ from gateway.proxy import Forwarder, Principal, Upstream
 from gateway.ratelimit import RateLimits
 from gateway.routes import Route, match
 from gateway.signatures import TwilioSignature, basic_auth_password, same_secret
+from services.common.app import stop_tasks
 from services.common.clock import Clock
 from services.common.context import request_id_var
 from services.common.db import Database
@@ -38,7 +39,7 @@ from services.common.http import ServiceClient
 from services.common.logs import configure_logging
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from services.common.outbox import OutboxRelay
-from services.common.settings import Settings
+from services.common.settings import SERVICES, Settings
 
 log = logging.getLogger("gateway")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -58,6 +59,7 @@ class GatewayState:
     openapi: OpenApiCache
     relay: OutboxRelay
     clock: Clock
+    breakers: dict[str, Breaker]
 
 
 class _TooLarge(Exception):
@@ -105,6 +107,7 @@ class Gateway:
             twilio=TwilioSignature(self.settings.twilio_signing_token,
                                    self.settings.public_base_url),
             openapi=OpenApiCache(client), relay=relay, clock=clock,
+            breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
         task = asyncio.create_task(relay.run_forever(), name="spool-relay")
@@ -113,9 +116,8 @@ class Gateway:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            relay.stop()
+            await stop_tasks([task])
             await forwarder.close()
             await client.close()
             await db.dispose()
@@ -180,14 +182,24 @@ class Gateway:
         fwd_headers = state.forwarder.headers_for(scope["headers"], principal, rid)
         upstream: Upstream | None = None
         failure = ""
-        try:
-            upstream = await state.forwarder.forward(route, scope["method"], path, query,
-                                                     fwd_headers, body, timeout)
-        except (TimeoutError, OSError, Exception) as exc:  # noqa: B014 - all mean "not answered"
-            failure = type(exc).__name__
-        if upstream is not None and upstream.status < 500:
-            await _send_upstream(send, upstream)
-            return
+        breaker = state.breakers[route.service]
+        if not breaker.allow():
+            failure = "circuit open"
+        else:
+            try:
+                upstream = await state.forwarder.forward(route, scope["method"], path, query,
+                                                         fwd_headers, body, timeout)
+            except Exception as exc:  # connection refused, reset, timeout: all "not answered"
+                failure = type(exc).__name__
+            if upstream is not None and upstream.status < 500:
+                breaker.succeeded()
+                if upstream.unrecorded and route.auth != "key":
+                    # Answered, but the service could not record it: keep it for replay.
+                    await spool.keep(state, route, path, query, content_type, body, principal)
+                await _send_upstream(send, upstream)
+                return
+            if upstream is None or upstream.status in (502, 503, 504):
+                breaker.failed()  # not answering; a 500 is a fault of one request, not of all
         failure = failure or f"http {upstream.status if upstream else '?'}"
         log.error("service did not answer", extra={"event": "gateway.upstream_failed",
                                                    "target": route.service, "path": route.prefix,

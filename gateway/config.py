@@ -12,7 +12,8 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIVEWELL_GATEWAY_", env_file=".env",
                                       extra="ignore")
 
-    voice_timeout_seconds: float = Field(default=2.0, description="then the fail-safe answers")
+    voice_timeout_seconds: float = Field(
+        default=1.5, description="then the fail-safe answers: a caller hears it within 2 s")
     webhook_timeout_seconds: float = 10.0
     api_timeout_seconds: float = 15.0
     max_body_bytes: int = 1_000_000

@@ -25,6 +25,8 @@ HOP_BY_HOP = frozenset({
     *(h.encode() for h in INTERNAL_HEADERS),
 })
 PASS_BACK = ("content-type", "retry-after", "location", "cache-control", "etag", "link")
+# A service answered but could not record the webhook (its database failed mid-request).
+H_UNRECORDED = "x-livewell-unrecorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class Upstream:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    unrecorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,4 +90,4 @@ class Forwarder:
             payload = await resp.read()
             out = [(k.lower().encode("latin-1"), v.encode("latin-1"))
                    for k, v in resp.headers.items() if k.lower() in PASS_BACK]
-            return Upstream(resp.status, out, payload)
+            return Upstream(resp.status, out, payload, unrecorded=H_UNRECORDED in resp.headers)

@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 Setup = Callable[[Kit], AbstractAsyncContextManager[None]]
 
 
+async def stop_tasks(tasks: Sequence[asyncio.Task[None]], grace: float = 5.0) -> None:
+    """Let background tasks finish what they hold (asked to stop beforehand), then cancel
+    any still running: a cancelled transaction can hold SQLite's write lock for seconds."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def create_service_app(
     *,
     service: ServiceName,
@@ -61,11 +74,8 @@ def create_service_app(
                     tasks.append(asyncio.create_task(relay.run_forever(), name="outbox-relay"))
                 log.info("service started", extra={"event": "service.start"})
                 yield
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                relay.stop()
+                await stop_tasks(tasks)
         finally:
             await client.close()
             await db.dispose()

@@ -92,14 +92,20 @@ class OutboxRelay:
         self.local_handlers: dict[str, LocalHandler] = {}
         self.senders: dict[str, Sender] = {}
         self.last_loop_at: datetime | None = None
+        self._stopping = False
         db.on_outbox_commit(self.wake)
+
+    def stop(self) -> None:
+        """Finish the batch in hand and return from `run_forever` (no transaction is cut)."""
+        self._stopping = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll (called after a commit that enqueued)."""
         self._wake.set()
 
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             self.last_loop_at = self.clock.now()
             try:
                 delivered = await self.run_once()
@@ -108,7 +114,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay loop failed", extra={"event": "outbox.loop_error"})
                 delivered = 0
-            if delivered:
+            if delivered or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

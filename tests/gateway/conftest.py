@@ -33,6 +33,7 @@ class Upstream:
     seen: list[dict[str, Any]] = field(default_factory=list)
     delay: float = 0.0
     status: int = 200
+    extra_headers: dict[str, str] = field(default_factory=dict)
     runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -46,7 +47,7 @@ class Upstream:
             return web.json_response({"status": "ready"})
         if request.path.startswith("/twilio/"):
             return web.Response(status=self.status, body=b"<Response><Say>hi</Say></Response>",
-                                content_type="text/xml")
+                                content_type="text/xml", headers=self.extra_headers)
         return web.json_response({"ok": True, "path": request.path}, status=self.status)
 
     async def start(self) -> None:

@@ -114,3 +114,38 @@ async def test_a_body_over_the_limit_is_refused_with_413(gw: GatewayHarness) -> 
     resp = await gw.client.post("/twilio/sms", data=big, headers=signed("/twilio/sms", big))
     assert resp.status_code == 413
     assert gw.upstream.seen == []
+
+
+async def test_after_repeated_timeouts_the_failsafe_answers_at_once(gw: GatewayHarness) -> None:
+    gw.upstream.delay = 3.0
+    for _ in range(3):  # each waits out the voice timeout (0.5 s here)
+        await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
+    forwarded = len(gw.upstream.seen)
+    started = time.perf_counter()
+    resp = await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
+    assert time.perf_counter() - started < 0.3, "the open breaker does not wait on intake"
+    assert "999" in resp.text
+    assert len(gw.upstream.seen) == forwarded, "nothing was sent to the stalled service"
+
+
+async def test_a_call_intake_answered_but_could_not_record_is_kept_for_replay(
+    gw: GatewayHarness,
+) -> None:
+    call = {**CALL, "CallSid": "CA" + "7" * 32}
+    gw.upstream.extra_headers = {"x-livewell-unrecorded": "1"}
+    resp = await gw.client.post("/twilio/voice", data=call, headers=signed("/twilio/voice", call))
+    assert resp.text.startswith("<Response>")  # intake's own answer reaches the caller
+    assert "x-livewell-unrecorded" not in resp.headers
+    gw.upstream.extra_headers = {}
+    state = gw.gateway.state
+    assert state is not None
+    state.clock.advance(5)
+
+    async def replayed() -> int:
+        return sum(b"CallSid=CA777" in s["body"] for s in gw.upstream.seen)
+
+    for _ in range(100):
+        if await replayed() >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await replayed() == 2, "answered once, then replayed once"

@@ -33,8 +33,11 @@ async def _safely(session: AsyncSession, intake: Intake, step: Awaitable[VoiceRe
         log.exception("voice step failed; answered with the fail-safe",
                       extra={"event": "call.step_failed", "step": name})
         settings = intake.kit.settings
-        return twiml(ivr.fail_safe(intake.script, settings.crisis_line_number,
-                                   settings.twilio_phone_number))
+        response = twiml(ivr.fail_safe(intake.script, settings.crisis_line_number,
+                                       settings.twilio_phone_number))
+        # Tells the gateway this webhook was answered but not recorded, so it keeps it for replay.
+        response.headers["x-livewell-unrecorded"] = "1"
+        return response
 
 
 @router.post("", response_class=Response, responses=TWIML_RESPONSES)
