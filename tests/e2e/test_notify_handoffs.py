@@ -47,7 +47,8 @@ class Corner:
 
     stack: Stack
     http: httpx.AsyncClient
-    language: str = field(default_factory=lambda: "x-n" + uuid.uuid4().hex[:8])
+    # A BCP 47 tag from the range kept for local use (qaa–qtz): nobody else's skill.
+    language: str = field(default_factory=lambda: "qaa-" + uuid.uuid4().hex[:8])
     workers: dict[str, str] = field(default_factory=dict)  # phone → keyworker id
     shifts: list[str] = field(default_factory=list)
 
@@ -110,8 +111,15 @@ class Corner:
         assert resp.status_code == 200, resp.text
         return str(resp.json()["status"])
 
+    async def _mock(self, what: str) -> list[dict[str, Any]]:
+        """What the Twilio mock recorded, over the kept-alive client (polled often)."""
+        resp = await self.http.get(f"{self.stack.twilio.base_url}/_mock/{what}")
+        resp.raise_for_status()
+        rows: list[dict[str, Any]] = resp.json()
+        return rows
+
     async def sms_about(self, reference: str) -> list[dict[str, Any]]:
-        return [m for m in await self.stack.twilio.messages() if reference in m["body"]]
+        return [m for m in await self._mock("messages") if reference in m["body"]]
 
     async def ours(self, rows: Awaitable[list[dict[str, Any]]]) -> list[str]:
         """To which of this test's phones `rows` went (others' coordinators left out)."""
@@ -119,7 +127,7 @@ class Corner:
 
     async def calls_about(self, reference: str) -> list[dict[str, Any]]:
         spoken = spoken_reference(reference)
-        return [c for c in await self.stack.twilio.calls() if any(spoken in s for s in c["says"])]
+        return [c for c in await self._mock("calls") if any(spoken in s for s in c["says"])]
 
     async def handoff_sms(self, referral: dict[str, Any], *, besides: tuple[str, ...] = (),
                           timeout: float = 15.0) -> dict[str, Any]:
@@ -357,3 +365,26 @@ async def test_stop_21610_from_a_worker_alerts_the_coordinator_and_calls_instead
         return await corner.status(referral) == "accepted"
 
     await eventually(accepted, timeout=10, what="the referral to show accepted")
+
+
+async def test_a_worker_texting_stop_to_the_line_alerts_the_coordinator(corner: Corner) -> None:
+    worker = await corner.worker()
+    coordinator = await corner.coordinator()
+    referral = await corner.refer("urgent")
+    sms = await corner.handoff_sms(referral)
+    try:
+        await corner.reply(worker, "STOP")
+
+        async def alerted() -> list[dict[str, Any]]:
+            return [m for m in await corner.sms_about(referral["reference"])
+                    if m["to"] == coordinator and "opted out" in m["body"]]
+
+        try:
+            await eventually(alerted, timeout=3, what="the duty coordinator's alert")
+        except AssertionError:
+            pytest.xfail("known gap: intake answers STOP itself (services/intake/api/sms.py) and "
+                         "never passes it to notify's /internal/replies, so a key worker who "
+                         "texts STOP raises no alert until a later SMS to them is refused 21610")
+    finally:  # leave nothing escalating on the shared stack
+        await corner.reply(worker, "START")
+        await corner.accept(sms, referral)
