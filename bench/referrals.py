@@ -88,6 +88,8 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
             break
         await asyncio.sleep(1.0)
     latencies = [(min(seen[r]).timestamp() - t) * 1000 for r, t in due.items() if r in seen]
+    firsts = sorted(min(seen[r]).timestamp() for r in due if r in seen)
+    span = firsts[-1] - min(due.values()) if firsts and due else 0.0
     return {
         "rate": rate, "seconds": seconds, "sent": count, "accepted": len(due),
         "refused": refused, "statuses": load["statuses"], "errors": load["errors"],
@@ -96,4 +98,5 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
         "handoff_latency_ms": percentiles(latencies),
         "lost": len(missing), "duplicated": sum(len(seen[r]) - 1 for r in due if r in seen),
         "drain_seconds": drain,
+        "handoffs_per_second": round(len(firsts) / span, 2) if span > 0 else None,
     }

@@ -20,6 +20,15 @@ def _lat(block: dict[str, Any]) -> str:
     return f"{lat['p50']:.1f} / {lat['p95']:.1f} / {lat['p99']:.1f} ms"
 
 
+def _outboxes(ref: dict[str, Any]) -> str:
+    state = ref.get("outbox_at_end")
+    if not state:
+        return ""
+    waiting = sum(v.get("waiting", 0) for v in state.values())
+    dead = sum(v.get("dead", 0) for v in state.values())
+    return f" (at the end {waiting} outbox rows still queued, {dead} dead letters)"
+
+
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(measure, result, goal, met) for every figure that was measured."""
     out: list[tuple[str, str, str, str]] = []
@@ -42,13 +51,22 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append((f"voice p50 / p95 / p99 at {voice['rate']:.0f} req/s (open loop), "
                     "gateway → intake", _lat(stack["fixed_rate"]), "p99 ≤ 50 ms",
                     _met(p99 is not None and p99 <= 50 and not stack["fixed_rate"]["errors"])))
+    light = results.get("referrals_light")
+    if light:
+        p95 = (light.get("handoff_latency_ms") or {}).get("p95")
+        out.append((f"partner referral → handoff SMS, p95 at a light {light['rate']:.0f}/s for "
+                    f"{light['seconds']:.0f} s (lost {light['lost']}, duplicated "
+                    f"{light['duplicated']})", _ms(p95), "—", ""))
     ref = results.get("referrals")
     if ref and "error" not in ref:
         p95 = (ref.get("handoff_latency_ms") or {}).get("p95")
         out.append((f"partner referral → handoff SMS at the mock, p95 at {ref['rate']:.0f}/s "
                     f"for {ref['seconds']:.0f} s ({ref['accepted']} accepted of {ref['sent']})",
                     _ms(p95), "≤ 1 s", _met(p95 is not None and p95 <= 1000)))
-        out.append(("handoff SMS lost / duplicated", f"{ref['lost']} / {ref['duplicated']}",
+        out.append((f"handoff SMS lost / duplicated at {ref['rate']:.0f}/s (not handed off "
+                    f"{ref['drain_seconds']:.0f} s after the last; refused "
+                    f"{ref['refused']}; throughput {ref.get('handoffs_per_second')} handoffs/s)",
+                    f"{ref['lost']} / {ref['duplicated']}{_outboxes(ref)}",
                     "0 / 0", _met(ref["lost"] == 0 and ref["duplicated"] == 0
                                   and ref["refused"] == 0)))
     asg = results.get("assignment")
