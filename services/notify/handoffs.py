@@ -67,6 +67,10 @@ async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Han
     if existing is not None:
         return existing
     now = ctx.kit.clock.now()
+    # Keyperson moved the referral on (absence, deactivation, staff reassignment): the older
+    # offer's code stops working and its escalation stops; keyperson already knows.
+    for older in await repository.open_for_referral(session, data["referral_id"]):
+        await close(session, ctx, older, "reassigned", now)
     respond_by: datetime = data["respond_by"]
     h = Handoff(id=new_id(), handoff_key=data["handoff_key"], referral_id=data["referral_id"],
                 reference=data["reference"], urgency=data["urgency"], respond_by=respond_by,

@@ -29,6 +29,13 @@ async def handoff_by_key(session: AsyncSession, key: str) -> Handoff | None:
     return (await session.scalars(select(Handoff).where(Handoff.handoff_key == key))).first()
 
 
+async def open_for_referral(session: AsyncSession, referral_id: str) -> list[Handoff]:
+    """The referral's handoffs still waiting for an answer, locked for this transaction."""
+    stmt = (select(Handoff).where(Handoff.referral_id == referral_id, Handoff.status == "open")
+            .with_for_update())
+    return list((await session.scalars(stmt)).all())
+
+
 async def lock_handoff(session: AsyncSession, handoff_id: str) -> Handoff | None:
     """The handoff, locked for this transaction (so an accept and an escalation step queue)."""
     stmt = select(Handoff).where(Handoff.id == handoff_id).with_for_update()

@@ -193,8 +193,13 @@ async def withdraw(session: AsyncSession, referral: Referral, reason: str, org: 
     referral.outcome = "withdrawn"
     await timeline.record(session, referral, "withdrawn", now, now, status="closed")
     if was_assigning:
-        enqueue(session, OutboxMessage, key=f"withdrawn:{referral.id}", target="keyperson",
-                path=f"/internal/assignments/{referral.id}/withdrawn", now=now,
-                payload={"referral_id": referral.id, "reference": referral.reference,
-                         "reason": "withdrawn"})
+        end_assignment(session, referral, "withdrawn", now)
     return note
+
+
+def end_assignment(session: AsyncSession, referral: Referral, how: str, now: datetime) -> None:
+    """Tell keyperson the referral is over (`closed` or `withdrawn`): the worker's place is
+    freed and the key-person link ends."""
+    enqueue(session, OutboxMessage, key=f"{how}:{referral.id}", target="keyperson",
+            path=f"/internal/assignments/{referral.id}/{how}", now=now,
+            payload={"referral_id": referral.id, "reference": referral.reference, "reason": how})

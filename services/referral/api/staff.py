@@ -12,6 +12,7 @@ from services.common.errors import NotFound
 from services.referral import repository, timeline
 from services.referral.api.common import partner_view
 from services.referral.models import AuditEntry
+from services.referral.referrals import end_assignment
 from services.referral.schemas import ReferralRead, RouteRead, SlaItem, StaffEventIn
 
 router = APIRouter(tags=["staff"])
@@ -55,9 +56,13 @@ async def record_step(referral_id: str, body: StaffEventIn, session: SessionDep,
     if referral is None:
         raise NotFound("referral")
     now = clock.now()
-    if body.event == "closed" and referral.status != "closed":
+    closing = body.event == "closed" and referral.status != "closed"
+    was_assigning = timeline.RANK[referral.status] >= timeline.RANK["routed"]
+    if closing:
         referral.outcome = body.outcome or "closed"
     await timeline.record(session, referral, body.event, body.at or now, now)
+    if closing and was_assigning:
+        end_assignment(session, referral, "closed", now)
     audit(session, AuditEntry, actor, f"event:{body.event}", "referral", referral.id, now)
     events = await repository.timelines(session, [referral.id])
     return partner_view(referral, events[referral.id])
