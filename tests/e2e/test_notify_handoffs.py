@@ -33,7 +33,8 @@ pytestmark = pytest.mark.e2e
 
 PARTNER = "Notify Proof Partner"
 STAFF = "Living Well Hub"
-PERSONAL = ("Notifyproof", "notifyproof", "7911", "SW2", "9434765919", "Acre Lane")
+# What the referrals below say about the person: none of it may reach an SMS.
+PERSONAL = ("Notifyproof", "np-", "example.org", "SW2", "Acre Lane", "low mood")
 
 
 def mobile() -> str:
