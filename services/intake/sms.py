@@ -60,7 +60,8 @@ async def ask_notify(intake: Intake, form: Mapping[str, str]) -> dict[str, objec
 
 
 async def defer_reply(session: AsyncSession, form: Mapping[str, str], now: datetime) -> None:
-    """Notify is down but this looks like ACCEPT/DECLINE: hand it over through the outbox."""
+    """Notify is down but this looks like a worker's reply (ACCEPT/DECLINE or STOP): hand it
+    over through the outbox."""
     key = f"reply:{form['MessageSid']}"
     exists = await session.scalar(select(OutboxMessage.id)
                                   .where(OutboxMessage.idempotency_key == key))

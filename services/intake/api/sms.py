@@ -34,6 +34,12 @@ async def incoming_sms(request: Request, session: SessionDep, intake: IntakeDep,
     now = clock.now()
     word = sms.keyword(form.get("Body", ""))
     if word is not None:
+        if word == "stop":
+            # A key worker opting out mid-handoff must reach notify, which alerts the duty
+            # coordinator and switches to calls; through the outbox if it cannot answer now.
+            stop_verdict = await sms.ask_notify(intake, form)
+            if stop_verdict is None:
+                await sms.defer_reply(session, form, now)
         return _reply(await sms.opt(session, intake, form.get("From"), word, now))
     verdict = await sms.ask_notify(intake, form)
     if verdict is not None and verdict.get("handled"):
