@@ -44,16 +44,9 @@ async def test_dropped_database_connections_lose_nothing(stack: Stack) -> None:
             dropped.append(await asyncio.to_thread(terminate_connections, database))
             await asyncio.sleep(2.0)
     assert sum(dropped) > 0, "the services held no connections to drop"
-    # A call whose own transaction is cut is not recorded yet (the xfail below pins it down);
-    # until that is fixed, calls are left out of this count so it does not fail at random.
-    t.calls.clear()
-    await assert_exactly_once(stack, t, need_calls=False)
+    await assert_exactly_once(stack, t)
 
 
-@pytest.mark.xfail(strict=True, reason="services/intake/api/voice.py `_safely` rolls back and "
-                   "answers its own fail-safe TwiML with 200 when the database fails mid-call, so "
-                   "the gateway neither spools nor replays the webhook and the call is never "
-                   "recorded as a contact")
 async def test_a_call_whose_database_connection_drops_mid_answer_is_still_recorded(
     stack: Stack,
 ) -> None:
