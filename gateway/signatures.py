@@ -28,8 +28,14 @@ class TwilioSignature:
             except UnicodeDecodeError:
                 return False
             return bool(self._validator.validate(url, params, signature))
-        # A JSON body is signed through its SHA-256 in the `bodySHA256` query parameter.
-        return bool(self._validator.validate(url, body.decode("utf-8", "replace"), signature))
+        # Any other body is signed through its SHA-256 in the `bodySHA256` query parameter;
+        # without it there is nothing to check the body against.
+        if "bodySHA256=" not in query:
+            return False
+        try:
+            return bool(self._validator.validate(url, body.decode("utf-8"), signature))
+        except (TypeError, ValueError, UnicodeDecodeError):
+            return False
 
 
 def basic_auth_password(header: str | None) -> str | None:

@@ -149,3 +149,24 @@ async def test_a_call_intake_answered_but_could_not_record_is_kept_for_replay(
             break
         await asyncio.sleep(0.05)
     assert await replayed() == 2, "answered once, then replayed once"
+
+
+async def test_a_json_body_is_checked_through_its_body_hash(gw: GatewayHarness) -> None:
+    import hashlib
+    import json
+
+    body = json.dumps(CALL).encode()
+    digest = hashlib.sha256(body).hexdigest()
+    path = f"/twilio/voice?bodySHA256={digest}"
+    sig = RequestValidator("test-twilio-token").compute_signature(
+        "https://line.example.org" + path, {})
+    ok = await gw.client.post(path, content=body, headers={
+        "X-Twilio-Signature": sig, "Content-Type": "application/json"})
+    assert ok.status_code == 200
+    no_hash = await gw.client.post("/twilio/voice", content=body, headers={
+        "X-Twilio-Signature": sig, "Content-Type": "application/json"})
+    assert no_hash.status_code == 403
+    tampered = await gw.client.post(path, content=body.replace(b"ringing", b"ringinG"),
+                                    headers={"X-Twilio-Signature": sig,
+                                             "Content-Type": "application/json"})
+    assert tampered.status_code == 403

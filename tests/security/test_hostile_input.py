@@ -117,9 +117,6 @@ async def test_wrong_content_types_get_a_clear_4xx(stack: Stack,
     assert service_errors(stack, since) == []
 
 
-@pytest.mark.xfail(strict=True, reason="gateway/signatures.py passes a JSON body to twilio's "
-                   "RequestValidator.validate without bodySHA256 in the URL; it raises "
-                   "TypeError and the gateway answers 500 instead of 403")
 async def test_a_json_body_with_a_signature_header_is_refused_with_403(
     stack: Stack, http: httpx.AsyncClient,
 ) -> None:
