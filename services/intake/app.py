@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
 
     @asynccontextmanager
     async def setup(kit: Kit) -> AsyncIterator[None]:
-        sender = email_sender or email_sender_for(settings.smtp_url)
+        sender = email_sender or email_sender_for(
+            settings.smtp_url, settings.var_dir / "dry-run" / "email.jsonl")
         intake = load_intake(kit, config, sender)
         kit.extras[EXTRA_KEY] = intake
         kit.relay.reply_handlers[SELF_REFERRAL_HANDLER] = self_referral_handler(kit.clock)

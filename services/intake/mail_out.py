@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -46,13 +48,20 @@ class EmailSender(Protocol):
 
 
 class RecordingEmailSender:
-    """Dry-run transport: keeps what would have been sent."""
+    """Dry-run transport: keeps what would have been sent (and, given a path, writes each as a
+    JSON line there, so a developer can read it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.sent: list[OutgoingEmail] = []
+        self.path = path
 
     async def send(self, email: OutgoingEmail) -> None:
         self.sent.append(email)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"to": email.to, "subject": email.subject,
+                                     "message_id": email.message_id}) + "\n")
         log.info("acknowledgement email recorded (dry run)", extra={"event": "email.dry_run"})
 
 
@@ -90,6 +99,6 @@ class SmtpEmailSender:
             smtp.send_message(msg)
 
 
-def email_sender_for(smtp_url: str | None) -> EmailSender:
+def email_sender_for(smtp_url: str | None, dry_run_path: Path | None = None) -> EmailSender:
     """The SMTP sender when SMTP_URL is set, else the dry-run recorder."""
-    return SmtpEmailSender(smtp_url) if smtp_url else RecordingEmailSender()
+    return SmtpEmailSender(smtp_url) if smtp_url else RecordingEmailSender(dry_run_path)

@@ -21,7 +21,7 @@ from services.notify.models import KIT_MODELS
 from services.notify.policy import load_policy
 from services.notify.senders import DryRunSender, TwilioSender
 
-DRY_RUN_FILE = "notify-dry-run.jsonl"
+DRY_RUN_FILE = "dry-run/sms-and-calls.jsonl"
 
 
 def build_senders(settings: Settings, config: NotifyConfig) -> TwilioSender | DryRunSender:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -76,3 +77,19 @@ def test_smtp_urls_are_read_with_credentials_and_tls_choice() -> None:
 def test_without_smtp_url_acknowledgements_go_to_the_dry_run_recorder() -> None:
     assert isinstance(email_sender_for(None), RecordingEmailSender)
     assert isinstance(email_sender_for("smtp://mail.example:25"), SmtpEmailSender)
+
+
+async def test_the_dry_run_writes_each_acknowledgement_where_a_developer_can_read_it(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from services.intake.mail_out import email_sender_for
+
+    record = tmp_path / "dry-run" / "email.jsonl"
+    sender = email_sender_for(None, record)
+    await sender.send(OutgoingEmail(to="someone@example.org", sender="help@livingwell.example",
+                                    subject="Your reference LW-AAAA-BBBB", body="…",
+                                    message_id="<m1@livingwell.example>"))
+    [line] = record.read_text().splitlines()
+    assert json.loads(line)["subject"] == "Your reference LW-AAAA-BBBB"
