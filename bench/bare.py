@@ -1,5 +1,5 @@
 """The limit of the stack: a bare FastAPI endpoint on uvicorn that parses a Twilio voice form
-and answers constant TwiML, served exactly as the services are (`serve_asgi`: one process,
+and answers constant TwiML, served exactly as the services are (`serve`: one process,
 uvloop and httptools when installed, no access log)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from services.common.serve import serve_asgi
+from services.common.serve import serve
 
 TWIML = ('<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" '
          'action="/twilio/voice/menu"><Say>If you are in danger call 999.</Say></Gather>'
@@ -34,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="the bare TwiML endpoint for the benchmark")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    serve_asgi(create_bare_app(), args.port)
+    serve(create_bare_app(), args.port)
 
 
 if __name__ == "__main__":

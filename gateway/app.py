@@ -7,6 +7,7 @@ routes (health, readiness, metrics, docs) are a small FastAPI app behind it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -67,8 +68,6 @@ class _TooLarge(Exception):
 
 
 def _problem(status: int, slug: str, title: str, detail: str) -> bytes:
-    import json
-
     return json.dumps({"type": PROBLEM_BASE + slug, "title": title, "status": status,
                        "detail": detail}).encode()
 

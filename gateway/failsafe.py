@@ -6,6 +6,7 @@ then NHS 111 and Samaritans.
 
 from __future__ import annotations
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 SAY = {"voice": "Polly.Amy", "language": "en-GB"}
@@ -36,8 +37,6 @@ SMS_ACK = ("Living Well Line: we have your message and will reply as soon as we 
 
 def sms_holding_twiml() -> str:
     """TwiML reply for an SMS accepted into the spool while intake is unavailable."""
-    from twilio.twiml.messaging_response import MessagingResponse
-
     response = MessagingResponse()
     response.message(SMS_ACK)
     return str(response)

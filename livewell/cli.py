@@ -36,16 +36,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from services.common.serve import serve_asgi
+    from services.common.serve import serve
 
     settings = Settings()
     if args.service == "gateway":
         from gateway.app import create_app as create_gateway
 
-        serve_asgi(create_gateway(settings), settings.gateway_port, settings.bind_host)
+        serve(create_gateway(settings), settings.gateway_port, settings.bind_host)
         return 0
     module = __import__(f"services.{args.service}.app", fromlist=["create_app"])
-    serve_asgi(module.create_app(settings), settings.service_port(args.service),
+    serve(module.create_app(settings), settings.service_port(args.service),
                settings.bind_host)
     return 0
 

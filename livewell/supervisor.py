@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -45,7 +45,6 @@ class Child:
     started_at: float = 0.0
     restarts: int = 0
     backoff: float = 1.0
-    history: list[float] = field(default_factory=list)
 
 
 class Supervisor:

@@ -6,10 +6,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
-def serve_asgi(app: ASGIApp, port: int, host: str = "127.0.0.1") -> None:
+def serve(app: ASGIApp, port: int, host: str = "127.0.0.1") -> None:
     """Serve until SIGINT/SIGTERM; uvicorn finishes in-flight requests first."""
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10, server_header=False, lifespan="on")
 
-
-serve = serve_asgi

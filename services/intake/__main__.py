@@ -3,4 +3,4 @@ from services.common.settings import Settings
 from services.intake.app import create_app
 
 settings = Settings()
-serve(create_app(settings), settings.service_port("intake"))
+serve(create_app(settings), settings.service_port("intake"), settings.bind_host)

@@ -3,4 +3,4 @@ from services.common.settings import Settings
 from services.keyperson.app import create_app
 
 settings = Settings()
-serve(create_app(settings), settings.service_port("keyperson"))
+serve(create_app(settings), settings.service_port("keyperson"), settings.bind_host)

@@ -3,4 +3,4 @@ from services.common.settings import Settings
 from services.notify.app import create_app
 
 settings = Settings()
-serve(create_app(settings), settings.service_port("notify"))
+serve(create_app(settings), settings.service_port("notify"), settings.bind_host)
