@@ -16,8 +16,14 @@ from services.common.kit import Kit
 from services.common.settings import Settings
 
 
-def get_kit(request: Request) -> Kit:
+def kit_of(request: Request) -> Kit:
     return cast(Kit, request.app.state.kit)
+
+
+# Dependencies are coroutines: FastAPI runs a plain `def` dependency in the thread pool, a
+# thread hop on every request for what is an attribute read.
+async def get_kit(request: Request) -> Kit:
+    return kit_of(request)
 
 
 KitDep = Annotated[Kit, Depends(get_kit)]
@@ -25,23 +31,23 @@ KitDep = Annotated[Kit, Depends(get_kit)]
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed when the handler returns, before the response."""
-    async for session in get_kit(request).db.session():
+    async for session in kit_of(request).db.session():
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_clock(request: Request) -> Clock:
-    return get_kit(request).clock
+async def get_clock(request: Request) -> Clock:
+    return kit_of(request).clock
 
 
-def get_settings(request: Request) -> Settings:
-    return get_kit(request).settings
+async def get_settings(request: Request) -> Settings:
+    return kit_of(request).settings
 
 
-def get_client(request: Request) -> ServiceClient:
-    return get_kit(request).client
+async def get_client(request: Request) -> ServiceClient:
+    return kit_of(request).client
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
@@ -52,7 +58,7 @@ _ROLES: dict[str, Role] = {"partner": "partner", "staff": "staff", "admin": "adm
 _KINDS: tuple[ActorKind, ...] = ("key", "twilio", "email", "service", "system", "anonymous")
 
 
-def get_actor(request: Request) -> Actor:
+async def get_actor(request: Request) -> Actor:
     """The actor the gateway vouched for (the internal token was checked by the middleware)."""
     h = request.headers
     kind_raw = h.get(H_ACTOR_KIND, "service")
@@ -67,7 +73,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 def require_role(*roles: Role) -> Callable[..., Any]:
     """A dependency that admits only API keys with one of `roles`."""
 
-    def _check(actor: ActorDep) -> Actor:
+    async def _check(actor: ActorDep) -> Actor:
         if actor.kind != "key" or actor.role not in roles:
             raise ProblemError(403, "forbidden", "Forbidden",
                                f"This needs a key with role {' or '.join(roles)}.")

@@ -28,7 +28,7 @@ class Notify:
         return self.kit.settings.public_base_url.rstrip("/") + "/twilio/status" + path
 
 
-def get_notify(request: Request) -> Notify:
+async def get_notify(request: Request) -> Notify:
     return cast(Notify, request.app.state.kit.extras["notify"])
 
 

@@ -11,7 +11,7 @@ from services.referral.rules import RulesStore
 RULES = "rules"
 
 
-def get_rules(request: Request) -> RulesStore:
+async def get_rules(request: Request) -> RulesStore:
     store: RulesStore = request.app.state.kit.extras[RULES]
     return store
 
