@@ -13,3 +13,6 @@ OUTBOX_DELIVERED = Counter("livewell_outbox_delivered_total", "Outbox events del
 OUTBOX_RETRIED = Counter("livewell_outbox_retried_total", "Outbox deliveries to retry", ["target"])
 OUTBOX_DEAD = Counter("livewell_outbox_dead_total",
                       "Outbox events refused by their receiver (kept as dead letters)", ["target"])
+GROUP_COMMIT_BATCH = Histogram("livewell_group_commit_batch_size",
+                               "Writes committed together in one transaction", ["writer"],
+                               buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))

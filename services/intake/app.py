@@ -37,11 +37,14 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
         kit.extras[EXTRA_KEY] = intake
         kit.relay.reply_handlers[SELF_REFERRAL_HANDLER] = self_referral_handler(kit.clock)
         kit.relay.local_handlers[mail_in.ACK_HANDLER] = mail_in.ack_handler(intake)
-        if config.smtp_listen_port is None:
-            yield
-            return
-        async with smtp_listener(intake, config.smtp_listen_host, config.smtp_listen_port):
-            yield
+        try:
+            if config.smtp_listen_port is None:
+                yield
+                return
+            async with smtp_listener(intake, config.smtp_listen_host, config.smtp_listen_port):
+                yield
+        finally:
+            await intake.calls.close()
 
     return create_service_app(
         service="intake", settings=settings, models=KIT_MODELS,

@@ -31,16 +31,14 @@ def _contact_values(form: Form, person_id: str | None, now: datetime) -> dict[st
             "created_at": now, "updated_at": now}
 
 
-async def answer(session: AsyncSession, intake: Intake, form: Form, now: datetime) -> VoiceResponse:
-    """A new call: record it (one write) and play the greeting and menu."""
-    phone = normal_phone(form.get("From"))
-    person_id = await repository.person_for_identifier(session, "phone", phone) if phone else None
-    added = await repository.insert_contact_if_new(session, _contact_values(form, person_id, now))
+async def answer(intake: Intake, form: Form, now: datetime) -> str:
+    """A new call: record it (group-committed with the calls arriving alongside it), then the
+    greeting and menu, with option 4 for a caller the person index knows."""
+    recorded = await intake.calls.record(_contact_values(form, None, now))
     log.info("call answered", extra={"event": "call.answered", "call_sid": form["CallSid"],
-                                     "person_id": person_id, "count": int(added),
-                                     "step": intake.script.version})
-    return ivr.menu(intake.script, _urls(intake), attempt=1,
-                    offer_key_worker=person_id is not None)
+                                     "person_id": recorded.person_id,
+                                     "count": int(recorded.added), "step": intake.script.version})
+    return intake.greeting(offer_key_worker=recorded.person_id is not None)
 
 
 async def call_contact(session: AsyncSession, form: Form, now: datetime) -> Contact:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from services.common.kit import Kit
+from services.intake import ivr
+from services.intake.callbook import CallBook
 from services.intake.crisis import CrisisDetector
 from services.intake.mail_out import EmailSender
 from services.intake.settings import IntakeSettings
@@ -26,6 +28,17 @@ class Intake:
     replies: Replies
     crisis: CrisisDetector
     email_sender: EmailSender
+    calls: CallBook
+    _greetings: dict[bool, str] = field(default_factory=dict)
+
+    def greeting(self, *, offer_key_worker: bool) -> str:
+        """The first answer's TwiML: the same for every call, so built once each way."""
+        text = self._greetings.get(offer_key_worker)
+        if text is None:
+            urls = ivr.Urls(self.kit.settings.public_base_url)
+            text = str(ivr.menu(self.script, urls, attempt=1, offer_key_worker=offer_key_worker))
+            self._greetings[offer_key_worker] = text
+        return text
 
 
 def load_intake(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> Intake:
@@ -34,14 +47,14 @@ def load_intake(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> 
                   script=load(config.ivr_file, IvrScript),
                   replies=load(config.replies_file, Replies),
                   crisis=CrisisDetector(load(config.crisis_phrases_file, CrisisPhraseList)),
-                  email_sender=email_sender)
+                  email_sender=email_sender, calls=CallBook(kit.db))
 
 
 def from_kit(kit: Kit) -> Intake:
     return cast(Intake, kit.extras[EXTRA_KEY])
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
     return from_kit(request.app.state.kit)
 
 

@@ -30,26 +30,32 @@ async def _safely(session: AsyncSession, intake: Intake, step: Awaitable[VoiceRe
     except Exception:
         with contextlib.suppress(Exception):  # the database may be what failed
             await session.rollback()
-        log.exception("voice step failed; answered with the fail-safe",
-                      extra={"event": "call.step_failed", "step": name})
-        settings = intake.kit.settings
-        response = twiml(ivr.fail_safe(intake.script, settings.crisis_line_number,
-                                       settings.twilio_phone_number))
-        # Tells the gateway this webhook was answered but not recorded, so it keeps it for replay.
-        response.headers["x-livewell-unrecorded"] = "1"
-        return response
+        return _fail_safe(intake, name)
+
+
+def _fail_safe(intake: Intake, step: str) -> Response:
+    log.exception("voice step failed; answered with the fail-safe",
+                  extra={"event": "call.step_failed", "step": step})
+    settings = intake.kit.settings
+    response = twiml(ivr.fail_safe(intake.script, settings.crisis_line_number,
+                                   settings.twilio_phone_number))
+    # Tells the gateway this webhook was answered but not recorded, so it keeps it for replay.
+    response.headers["x-livewell-unrecorded"] = "1"
+    return response
 
 
 @router.post("", response_class=Response, responses=TWIML_RESPONSES)
-async def incoming_call(request: Request, session: SessionDep, intake: IntakeDep,
-                        clock: ClockDep) -> Response:
+async def incoming_call(request: Request, intake: IntakeDep) -> Response:
     """A call to the single number (Twilio's Voice webhook, already signature-checked by the
     gateway). Records the call as a contact (once per `CallSid`) and answers the greeting and
     menu: 1 crisis, 2 support or a call back, 3 professionals, 4 (recognised callers only) the
     key worker. Wording comes from `services/intake/data/ivr.yaml`."""
     form = await twilio_form(request, "CallSid")
-    return await _safely(session, intake, calls.answer(session, intake, form, clock.now()),
-                         "answer")
+    try:
+        greeting = await calls.answer(intake, form, intake.kit.clock.now())
+    except Exception:
+        return _fail_safe(intake, "answer")
+    return Response(content=greeting, media_type="text/xml")
 
 
 @router.post("/menu", response_class=Response, responses=TWIML_RESPONSES)

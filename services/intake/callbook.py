@@ -1,0 +1,61 @@
+"""Recording new calls: the voice line's first write, group-committed.
+
+Every call is recorded before the greeting is answered (so a call is never lost), but calls
+arriving together share one transaction: one person-index lookup for all their numbers and one
+multi-row `INSERT … ON CONFLICT DO NOTHING` (a repeated `CallSid` is recorded once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.common.db import Database
+from services.common.groupcommit import GroupCommit
+from services.intake.models import Contact, PersonIdentifier
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    person_id: str | None
+    added: bool  # False when this CallSid was recorded before (a Twilio retry)
+
+
+class CallBook:
+    """`record(values)` stores one new voice contact; concurrent calls commit together."""
+
+    def __init__(self, db: Database, *, max_batch: int = 256) -> None:
+        self._db = db
+        dialect = postgresql if db.dialect == "postgresql" else sqlite
+        self._insert = (dialect.insert(Contact).on_conflict_do_nothing()
+                        .returning(Contact.external_id))
+        self._commit: GroupCommit[dict[str, Any], Recorded] = GroupCommit(
+            "intake.calls", self._write, max_batch=max_batch)
+
+    async def record(self, values: dict[str, Any]) -> Recorded:
+        return await self._commit.submit(values)
+
+    async def close(self) -> None:
+        await self._commit.close()
+
+    async def _write(self, rows: Sequence[dict[str, Any]]) -> list[Recorded]:
+        phones = {r["from_address"] for r in rows if r["from_address"]}
+        async with self._db.engine.begin() as conn:
+            known: dict[str, str] = {}
+            if phones:
+                found = await conn.execute(
+                    select(PersonIdentifier.value, PersonIdentifier.person_id)
+                    .where(PersonIdentifier.kind == "phone", PersonIdentifier.value.in_(phones)))
+                known = {value: person_id for value, person_id in found}
+            values = [{**r, "person_id": known.get(r["from_address"] or "")} for r in rows]
+            inserted = set((await conn.execute(self._insert, values)).scalars())
+        out: list[Recorded] = []
+        for row in values:
+            sid = row["external_id"]
+            out.append(Recorded(row["person_id"], sid in inserted))
+            inserted.discard(sid)  # the same CallSid twice in one batch: only the first added
+        return out
