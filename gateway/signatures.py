@@ -27,6 +27,11 @@ class TwilioSignature:
                 params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
                 return False
+            # Twilio signs the URL as configured: check that first (one HMAC), and only on a
+            # mismatch let the validator try the URL with and without an explicit port.
+            expected = self._validator.compute_signature(url, params)
+            if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+                return True
             return bool(self._validator.validate(url, params, signature))
         # Any other body is signed through its SHA-256 in the `bodySHA256` query parameter;
         # without it there is nothing to check the body against.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 import phonenumbers
@@ -12,12 +13,21 @@ DEFAULT_REGION = "GB"
 
 def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     """`07911 123456` → `+447911123456`; raises ValueError for anything not a valid number."""
+    e164 = _e164(raw, region)
+    if e164 is None:
+        raise ValueError("not a valid phone number")
+    return e164
+
+
+# Parsing is the costliest step of answering a call, and the same numbers call again and again.
+@lru_cache(maxsize=8192)
+def _e164(raw: str, region: str) -> str | None:
     try:
         parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a phone number") from exc
+    except phonenumbers.NumberParseException:
+        return None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("not a valid phone number")
+        return None
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
