@@ -10,7 +10,6 @@ durable timer; `target="local"` runs a handler of this service in its own transa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -86,7 +85,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
-        self._sem = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self.reply_handlers: dict[str, ReplyHandler] = {}
         self.local_handlers: dict[str, LocalHandler] = {}
@@ -105,38 +104,52 @@ class OutboxRelay:
         self._wake.set()
 
     async def run_forever(self) -> None:
-        while not self._stopping:
-            self.last_loop_at = self.clock.now()
-            try:
-                delivered = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay loop failed", extra={"event": "outbox.loop_error"})
-                delivered = 0
-            if delivered or self._stopping:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wait_for_work(), timeout=self.poll_seconds)
+        """Keep up to `concurrency` deliveries in flight, claiming more as each one finishes,
+        so one slow receiver never holds back rows that are already due."""
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stopping:
+                self.last_loop_at = self.clock.now()
+                free = self.concurrency - len(in_flight)
+                if free <= 0:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                self._wake.clear()  # before the claim: a commit from now on wakes the wait
+                asked = min(free, self.batch)
+                try:
+                    rows = await self._claim(asked)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox relay loop failed", extra={"event": "outbox.loop_error"})
+                    rows = []
+                for row in rows:
+                    task = asyncio.create_task(self._deliver_guarded(row))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                if len(rows) == asked or self._stopping:
+                    continue  # more may be due already
+                await self._wait_for_work(in_flight)
+        except asyncio.CancelledError:
+            for task in in_flight:
+                task.cancel()
+            raise
+        finally:
+            # A stop finishes the deliveries in hand (no transaction is cut).
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _wait_for_work(self) -> None:
+    async def _wait_for_work(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Until a commit wakes the relay, the clock moves, a delivery ends, or the poll."""
         waker = asyncio.ensure_future(self._wake.wait())
         mover = asyncio.ensure_future(self.clock.sleep(3600))
         try:
-            await asyncio.wait({waker, mover}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waker, mover, *in_flight}, timeout=self.poll_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
         finally:
             waker.cancel()
             mover.cancel()
 
-    async def run_once(self) -> int:
-        """Claim the due rows and deliver them; returns how many were claimed."""
-        rows = await self._claim()
-        if rows:
-            await asyncio.gather(*(self._deliver_guarded(row) for row in rows))
-        return len(rows)
-
-    async def _claim(self) -> list[OutboxMixin]:
+    async def _claim(self, limit: int) -> list[OutboxMixin]:
         m = self.model
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
@@ -145,7 +158,7 @@ class OutboxRelay:
                 .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.next_attempt_at <= now,
                        or_(m.locked_until.is_(None), m.locked_until < now))
                 .order_by(m.next_attempt_at, m.id)
-                .limit(self.batch)
+                .limit(limit)
                 .with_for_update(skip_locked=True)
             )
             rows = list((await session.scalars(stmt)).all())
@@ -155,15 +168,14 @@ class OutboxRelay:
         return rows
 
     async def _deliver_guarded(self, row: OutboxMixin) -> None:
-        async with self._sem:
-            try:
-                await self._deliver(row)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("outbox delivery failed", extra={"event": "outbox.error",
-                                                               "outbox_id": row.id})
-                await self._retry(row, type(exc).__name__, None)
+        try:
+            await self._deliver(row)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("outbox delivery failed", extra={"event": "outbox.error",
+                                                           "outbox_id": row.id})
+            await self._retry(row, type(exc).__name__, None)
 
     async def _deliver(self, row: OutboxMixin) -> None:
         if row.target == "local":

@@ -1,0 +1,99 @@
+"""The outbox relay keeps deliveries in flight: a slow receiver never holds back due rows."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.common.http import ServiceResponse
+from services.common.kit import Kit
+from services.common.kit_models import OutboxMixin
+from services.common.outbox import enqueue
+from services.common.settings import Settings
+from services.intake.app import create_app
+from services.intake.models import OutboxMessage
+from tests.support.service import running_service
+
+
+async def _enqueue(kit: Kit, target: str, keys: list[str], delay: float = 0.0) -> None:
+    async with kit.db.sessionmaker() as session, session.begin():
+        for key in keys:
+            enqueue(session, OutboxMessage, key=key, target=target, path="/internal/x",
+                    payload={"key": key}, now=kit.clock.now(), delay=delay)
+
+
+async def test_a_slow_delivery_does_not_hold_back_rows_due_after_it(settings: Settings) -> None:
+    async with running_service("intake", create_app, settings) as harness:
+        relay = harness.kit.relay
+        release = asyncio.Event()
+        done: list[str] = []
+
+        async def slow(row: OutboxMixin) -> ServiceResponse:
+            await release.wait()
+            done.append(row.payload["key"])
+            return ServiceResponse(200, {}, {})
+
+        async def fast(row: OutboxMixin) -> ServiceResponse:
+            done.append(row.payload["key"])
+            return ServiceResponse(200, {}, {})
+
+        relay.senders["slow"], relay.senders["fast"] = slow, fast
+        await _enqueue(harness.kit, "slow", ["stuck"])
+        await asyncio.sleep(0.3)  # the slow row is claimed and in flight
+        await _enqueue(harness.kit, "fast", [f"f{i}" for i in range(5)])
+        for _ in range(100):
+            if len(done) == 5:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(done) == [f"f{i}" for i in range(5)], "due rows waited for a slow one"
+        release.set()
+        for _ in range(100):
+            if "stuck" in done:
+                break
+            await asyncio.sleep(0.05)
+        assert done.count("stuck") == 1
+
+
+async def test_no_more_than_the_concurrency_is_in_flight(settings: Settings) -> None:
+    async with running_service("intake", create_app, settings) as harness:
+        relay = harness.kit.relay
+        relay.concurrency = 3
+        in_flight, peak, delivered = 0, 0, 0
+
+        async def sender(row: OutboxMixin) -> ServiceResponse:
+            nonlocal in_flight, peak, delivered
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.02)
+            in_flight -= 1
+            delivered += 1
+            return ServiceResponse(200, {}, {})
+
+        relay.senders["busy"] = sender
+        await _enqueue(harness.kit, "busy", [f"b{i}" for i in range(20)])
+        for _ in range(200):
+            if delivered == 20:
+                break
+            await asyncio.sleep(0.05)
+        assert delivered == 20
+        assert 1 < peak <= 3
+
+
+async def test_a_timer_waits_for_its_time(settings: Settings) -> None:
+    async with running_service("intake", create_app, settings) as harness:
+        relay, kit = harness.kit.relay, harness.kit
+        seen: list[str] = []
+
+        async def sender(row: OutboxMixin) -> ServiceResponse:
+            seen.append(row.payload["key"])
+            return ServiceResponse(200, {}, {})
+
+        relay.senders["later"] = sender
+        await _enqueue(kit, "later", ["t"], delay=300)
+        await asyncio.sleep(0.3)
+        assert seen == []
+        kit.clock.advance(360)
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        assert seen == ["t"]
