@@ -317,3 +317,24 @@ async def test_the_same_call_sid_at_the_same_moment_is_one_contact(
     async with intake.kit.db.sessionmaker() as session:
         rows = (await session.scalars(select(Contact).where(Contact.external_id == call_sid))).all()
     assert len(rows) == 1
+
+
+async def test_a_call_that_cannot_be_recorded_gets_the_fail_safe_and_is_flagged_for_replay(
+    intake: ServiceHarness, monkeypatch: Any,
+) -> None:
+    from services.intake.runtime import from_kit
+
+    async def database_down(_: Any) -> Any:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(from_kit(intake.kit).calls._commit, "_write", database_down)
+    call_sid = sid("CA")
+    resp = await post_twilio(intake, "/twilio/voice", call(call_sid, mobile()))
+    assert resp.status_code == 200
+    assert resp.headers["x-livewell-unrecorded"] == "1"  # the gateway spools it for replay
+    dial = twiml(resp.text).find("Dial")
+    assert dial is not None and [n.text for n in dial.findall("Number")] == [CRISIS_LINE]
+    monkeypatch.undo()
+    again = await post_twilio(intake, "/twilio/voice", call(call_sid, mobile()))
+    assert "x-livewell-unrecorded" not in again.headers
+    assert (await contact_of(intake, call_sid)).channel == "voice"
