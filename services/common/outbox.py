@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
 from services.common.db import Database
+from services.common.groupcommit import GroupCommit
 from services.common.http import ServiceClient, ServiceResponse
 from services.common.kit_models import OutboxMixin
 from services.common.metrics import OUTBOX_DEAD, OUTBOX_DELIVERED, OUTBOX_RETRIED
@@ -93,6 +94,9 @@ class OutboxRelay:
         self.last_loop_at: datetime | None = None
         self._stopping = False
         db.on_outbox_commit(self.wake)
+        # Deliveries with nothing to do on the answer are marked together, one UPDATE a batch.
+        self._delivered: GroupCommit[int, None] = GroupCommit(
+            "outbox.delivered", self._mark_all_delivered)
 
     def stop(self) -> None:
         """Finish the batch in hand and return from `run_forever` (no transaction is cut)."""
@@ -191,7 +195,10 @@ class OutboxRelay:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             await self._retry(row, type(exc).__name__, None)
             return
-        if resp.ok:
+        if resp.ok and not row.reply_handler:
+            await self._delivered.submit(row.id)
+            OUTBOX_DELIVERED.labels(row.target).inc()
+        elif resp.ok:
             async with self.db.sessionmaker() as session, session.begin():
                 if await self._mark_delivered(session, row) and row.reply_handler:
                     await self.reply_handlers[row.reply_handler](session, row.payload, resp.body)
@@ -212,6 +219,14 @@ class OutboxRelay:
             .values(delivered_at=self.clock.now(), locked_until=None, last_error=None)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _mark_all_delivered(self, ids: Sequence[int]) -> list[None]:
+        m = self.model
+        async with self.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(m).where(m.id.in_(ids), m.delivered_at.is_(None))
+                .values(delivered_at=self.clock.now(), locked_until=None, last_error=None))
+        return [None] * len(ids)
 
     async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None) -> None:
         m = self.model
