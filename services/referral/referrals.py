@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import Conflict, ProblemError
@@ -64,10 +63,6 @@ async def submit_partner_referral(
 ) -> Submitted:
     """Create a partner's referral once per `Idempotency-Key`; a repeat gets the first answer."""
     fingerprint = body_hash(body)
-    if idempotency_key:
-        earlier = await repository.get_idempotent(session, org, idempotency_key)
-        if earlier is not None:
-            return _replay(earlier, fingerprint)
     route = decide(ruleset, routing_input(body), now)
     subject = body.subject.model_dump(mode="json", exclude_none=True)
     referral = _new_referral(
@@ -77,22 +72,14 @@ async def submit_partner_referral(
         consent=body.consent.model_dump() if body.consent else None,
         referrer=body.referrer.model_dump(mode="json") if body.referrer else None)
     answer = created_body(referral)
-    try:
-        async with session.begin_nested():
-            if idempotency_key:
-                session.add(IdempotentRequest(org=org, key=idempotency_key, body_hash=fingerprint,
-                                              referral_id=referral.id, response=answer,
-                                              created_at=now))
-                await session.flush()  # a concurrent twin with the same key fails here
-            session.add(referral)
-            await session.flush()
-    except IntegrityError:
-        if not idempotency_key:
-            raise
+    if idempotency_key and not await repository.claim_idempotency_key(session, {
+            "org": org, "key": idempotency_key, "body_hash": fingerprint,
+            "referral_id": referral.id, "response": answer, "created_at": now}):
         earlier = await repository.get_idempotent(session, org, idempotency_key)
-        if earlier is None:
-            raise
+        if earlier is None:  # the twin that held the key rolled back: the client retries
+            raise Conflict("A request with this Idempotency-Key is in progress; retry it.")
         return _replay(earlier, fingerprint)
+    session.add(referral)
     await _start(session, referral, now)
     _request_person(session, referral, now)
     return Submitted(referral.id, answer, created=True)

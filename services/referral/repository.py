@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.models import (
@@ -73,6 +75,18 @@ async def timelines(session: AsyncSession,
     for event in (await session.scalars(stmt)).all():
         out[event.referral_id].append(event)
     return out
+
+
+async def claim_idempotency_key(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Store a new `Idempotency-Key` unless the organisation used it before; True when stored.
+
+    One `INSERT … ON CONFLICT DO NOTHING`: a concurrent twin waits on the unique key and then
+    finds it taken, with no savepoint and no look-up first.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(IdempotentRequest).values(**values).on_conflict_do_nothing()
+            .returning(IdempotentRequest.key))
+    return (await session.execute(stmt)).first() is not None
 
 
 async def get_idempotent(session: AsyncSession, org: str, key: str) -> IdempotentRequest | None:
