@@ -19,8 +19,9 @@ from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.keyperson import outbound
 from services.keyperson import repository as repo
-from services.keyperson.models import Assignment, KeyPersonLink, KeyWorker
-from services.keyperson.ranking import Need, Ranking, WorkerFacts, rank
+from services.keyperson.models import Assignment, KeyPersonLink
+from services.keyperson.ranking import NEEDS_SHIFT, Need, Ranking, WorkerFacts, rank
+from services.keyperson.repository import KeyWorkerNow, PersonContext, WorkerRow
 from services.keyperson.schemas import AssignmentRequest
 
 log = logging.getLogger(__name__)
@@ -33,36 +34,59 @@ HOLDER_ROLES = ("duty_coordinator", "backup_manager")
 class Choice:
     """Who gets the referral, by which rule, and the ranking behind it."""
 
-    worker: KeyWorker | None
+    worker: WorkerRow | None
     via: str
     reasons: list[str]
     ranking: Ranking = field(default_factory=Ranking)
-    key_worker: KeyWorker | None = None
+    key_worker: WorkerRow | None = None
+
+
+def window_for(urgency: str, now: datetime, respond_by: datetime,
+               ) -> tuple[datetime, datetime] | None:
+    """The time a worker must be on shift in, for the urgencies that need it."""
+    if urgency not in NEEDS_SHIFT:
+        return None
+    return now, max(respond_by, now + timedelta(minutes=1))
+
+
+def _facts(w: WorkerRow, absent: bool, on_shift: bool) -> WorkerFacts:
+    return WorkerFacts(id=w.id, localities=tuple(w.localities), teams=tuple(w.teams),
+                       skills=tuple(w.skills), caseload=w.caseload,
+                       max_caseload=w.max_caseload, active=w.active, absent=absent,
+                       on_shift_in_window=on_shift, last_assigned_at=w.last_assigned_at)
 
 
 async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime, *,
                  everyone: bool = False, skip: Collection[str] = (), limit: int | None = PAGE,
-                 ) -> tuple[list[WorkerFacts], dict[str, KeyWorker], bool]:
+                 key_worker: KeyWorkerNow | None = None,
+                 ) -> tuple[list[WorkerFacts], dict[str, WorkerRow], bool]:
     """The facts the rules need, from indexed queries only.
 
-    By default only the best `limit` eligible workers in the ranking's own order are read
-    (plus the person's key worker); `everyone` reads every worker of the locality and team,
-    full ones too, to explain. The flag says whether every eligible worker was read.
+    By default only the best `limit` eligible workers in the ranking's own order are read,
+    plus the person's key worker as the caller already read them (`key_worker`, None when
+    they are not on the roster); `everyone` reads every worker of the locality and team,
+    full ones too, and the key worker, to explain. The flag says whether every eligible
+    worker was read.
     """
-    # Absences of the page's workers are filtered in SQL; this set is for the key worker
-    # (and for explaining), so a person without one costs no query for it.
-    absent = (await repo.absent_now(session, now)
-              if everyone or need.key_worker_id is not None else set())
-    window = (now, max(respond_by, now + timedelta(minutes=1))) if need.needs_shift else None
+    window = window_for(need.urgency, now, respond_by)
     on_shift: set[str] = set()
+    absent: set[str] = set()
     if everyone:
+        absent = await repo.absent_now(session, now)
         found = await repo.candidate_workers(session, need.locality, need.team,
                                              include_full=True)
-        workers = {w.id: w for w in found}
+        workers = {w.id: WorkerRow.of(w) for w in found}
+        if need.key_worker_id is not None and need.key_worker_id not in workers:
+            workers.update((i, WorkerRow.of(w)) for i, w in
+                           (await repo.workers_by_ids(session, [need.key_worker_id])).items())
+        if window is not None:
+            on_shift = await repo.on_shift_between(session, list(workers), *window)
         complete = True
     else:
+        # Absences of the page's workers are filtered in SQL, and the key worker's facts
+        # came with the person's context: nothing else is read here.
         exclude = {*need.declined, *skip}
-        best: list[tuple[KeyWorker, bool]] = []
+        best: list[tuple[WorkerRow, bool]] = []
         if need.team is not None and limit is not None:
             # Workers matching locality and team rank above all others: when there are
             # enough of them, the first page is theirs alone, and that query is much smaller.
@@ -76,41 +100,45 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
         workers = {w.id: w for w, _ in best}
         on_shift = {w.id for w, shift in best if shift}
         complete = limit is None or len(best) < limit
-    if need.key_worker_id is not None and need.key_worker_id not in workers:
-        workers.update(await repo.workers_by_ids(session, [need.key_worker_id]))
-    if window is not None and (everyone or need.key_worker_id in workers):
-        ids = list(workers) if everyone else [need.key_worker_id or ""]
-        on_shift |= await repo.on_shift_between(session, ids, *window)
-    facts = [WorkerFacts(id=w.id, localities=tuple(w.localities), teams=tuple(w.teams),
-                         skills=tuple(w.skills), caseload=w.caseload,
-                         max_caseload=w.max_caseload, active=w.active, absent=w.id in absent,
-                         on_shift_in_window=w.id in on_shift,
-                         last_assigned_at=w.last_assigned_at)
+        if key_worker is not None and need.key_worker_id == key_worker.worker.id:
+            kid = key_worker.worker.id
+            workers.setdefault(kid, key_worker.worker)
+            if key_worker.absent:
+                absent.add(kid)
+            if window is not None and key_worker.on_shift:
+                on_shift.add(kid)
+    facts = [_facts(w, w.id in absent, w.id in on_shift)
              for w in workers.values() if w.id not in skip]
     return facts, workers, complete
 
 
 async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
-                 *, dry_run: bool = False) -> Choice:
-    """Rank, then take the first candidate whose capacity can be taken atomically."""
+                 *, dry_run: bool = False, key_worker: KeyWorkerNow | None = None) -> Choice:
+    """Rank, then take the first candidate whose capacity can be taken atomically.
+
+    `key_worker`: the person's key worker (`need.key_worker_id`) as read with the person's
+    context, None when they are not on the roster; a dry run reads everything itself.
+    """
     tried: set[str] = set()
     ranking = Ranking()
-    key_worker: KeyWorker | None = None
-    if need.key_worker_id is not None and not dry_run:
-        quick, key_worker = await _continuity(session, need, now, respond_by)
+    known = key_worker
+    if need.key_worker_id is not None and not dry_run and known is not None:
+        quick, known = await _continuity(session, need, now, respond_by, known)
         if quick is not None:
             return quick
+    held: WorkerRow | None = known.worker if known is not None else None
     for limit in (PAGE, None):  # the first page nearly always suffices
         facts, workers, complete = await gather(session, need, now, respond_by,
-                                                everyone=dry_run, skip=tried, limit=limit)
-        key_worker = workers.get(need.key_worker_id or "", key_worker)
+                                                everyone=dry_run, skip=tried, limit=limit,
+                                                key_worker=known)
+        held = workers.get(need.key_worker_id or "", held)
         ranking = rank(need, facts)
         for cand in ranking.ordered:
             tried.add(cand.keyworker_id)
             if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
                 via = "continuity" if cand.continuity else "ranking"
                 reasons = [*ranking.reasons, *cand.reasons]
-                return Choice(workers[cand.keyworker_id], via, reasons, ranking, key_worker)
+                return Choice(workers[cand.keyworker_id], via, reasons, ranking, held)
             ranking.excluded[cand.keyworker_id] = "reached maximum caseload meanwhile"
         if complete:
             break
@@ -119,35 +147,34 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
     if holder is not None:
         return Choice(holder, "duty_coordinator",
                       [*ranking.reasons, why, "held by the duty coordinator on duty"], ranking,
-                      key_worker)
+                      held)
     return Choice(None, "unassigned",
                   [*ranking.reasons, why, "no duty coordinator or backup manager on duty"],
-                  ranking, key_worker)
+                  ranking, held)
 
 
 async def _continuity(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
-                      ) -> tuple[Choice | None, KeyWorker | None]:
-    """The person's key worker alone, when they can take it: no candidate list is read."""
-    worker = (await repo.workers_by_ids(session, [need.key_worker_id or ""])).get(
-        need.key_worker_id or "")
-    if worker is None:
-        return None, None
-    on_shift = need.needs_shift and bool(await repo.on_shift_between(
-        session, [worker.id], now, max(respond_by, now + timedelta(minutes=1))))
-    facts = WorkerFacts(id=worker.id, localities=tuple(worker.localities),
-                        teams=tuple(worker.teams), skills=tuple(worker.skills),
-                        caseload=worker.caseload, max_caseload=worker.max_caseload,
-                        active=worker.active, absent=await repo.is_absent(session, worker.id, now),
-                        on_shift_in_window=on_shift, last_assigned_at=worker.last_assigned_at)
+                      key_worker: KeyWorkerNow,
+                      ) -> tuple[Choice | None, KeyWorkerNow | None]:
+    """The person's key worker alone, when they can take it: no candidate list is read.
+
+    Otherwise the key worker's facts for the ranking: as read, when the rules exclude them;
+    read again when they were eligible but filled up meanwhile.
+    """
+    worker = key_worker.worker
+    facts = _facts(worker, key_worker.absent, need.needs_shift and key_worker.on_shift)
     ranking = rank(need, [facts])
-    if ranking.ordered and await repo.take_capacity(session, worker.id, now):
+    if not ranking.ordered:
+        return None, key_worker
+    if await repo.take_capacity(session, worker.id, now):
         reasons = [*ranking.reasons, *ranking.ordered[0].reasons]
-        return Choice(worker, "continuity", reasons, ranking, worker), worker
-    return None, worker
+        return Choice(worker, "continuity", reasons, ranking, worker), key_worker
+    return None, await repo.key_worker_now(session, worker.id, now,
+                                           window_for(need.urgency, now, respond_by))
 
 
 async def duty_holder(session: AsyncSession, need: Need, now: datetime,
-                      *, dry_run: bool = False) -> KeyWorker | None:
+                      *, dry_run: bool = False) -> WorkerRow | None:
     """The on-duty coordinator (then backup manager) who holds a referral nobody fits."""
     shifts = await repo.shifts_overlapping(session, HOLDER_ROLES, now, now + timedelta(seconds=1))
     absent = await repo.absent_now(session, now)
@@ -161,11 +188,11 @@ async def duty_holder(session: AsyncSession, need: Need, now: datetime,
                 or worker.id in need.declined):
             continue
         if dry_run or await repo.take_capacity(session, worker.id, now, over_cap=True):
-            return worker
+            return WorkerRow.of(worker)
     return None
 
 
-def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None, now: datetime) -> None:
+def _apply(a: Assignment, choice: Choice, link_keyworker_id: str | None, now: datetime) -> None:
     a.keyworker_id = choice.worker.id if choice.worker else None
     a.status = "offered" if choice.worker else "unassigned"
     a.via = choice.via
@@ -174,12 +201,12 @@ def _apply(a: Assignment, choice: Choice, link: KeyPersonLink | None, now: datet
     a.accepted_at = None
     a.updated_at = now
     key_worker = choice.key_worker
-    keeps_link = (link is not None and key_worker is not None and key_worker.active
-                  and link.keyworker_id != a.keyworker_id)
-    a.cover_for = link.keyworker_id if keeps_link and link is not None else None
+    keeps_link = (link_keyworker_id is not None and key_worker is not None
+                  and key_worker.active and link_keyworker_id != a.keyworker_id)
+    a.cover_for = link_keyworker_id if keeps_link else None
 
 
-def _announce(session: AsyncSession, a: Assignment, worker: KeyWorker | None, event: str,
+def _announce(session: AsyncSession, a: Assignment, worker: WorkerRow | None, event: str,
               now: datetime) -> None:
     if worker is not None:
         outbound.handoff(session, a, worker, now)
@@ -188,26 +215,31 @@ def _announce(session: AsyncSession, a: Assignment, worker: KeyWorker | None, ev
         outbound.nobody_fits(session, a, now)
 
 
-async def _need_for(session: AsyncSession, a: Assignment,
-                    ) -> tuple[Need, KeyPersonLink | None]:
-    link = await repo.link_for(session, a.person_id)
-    need = Need(a.locality, a.team, tuple(dict.fromkeys(a.skills)), a.urgency,
-                link.keyworker_id if link else None, frozenset(a.declined))
-    return need, link
+def _need(a: Assignment, context: PersonContext) -> Need:
+    return Need(a.locality, a.team, tuple(dict.fromkeys(a.skills)), a.urgency,
+                context.link_keyworker_id, frozenset(a.declined))
 
 
 async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -> Assignment:
-    """Give the referral a key worker (idempotent per referral) and hand it to them."""
-    existing = await repo.assignment_for(session, req.referral_id)
-    if existing is not None:
-        return existing
+    """Give the referral a key worker (idempotent per referral) and hand it to them.
+
+    One statement tells whether the referral has an assignment already, who the person's
+    key worker is and whether that worker is absent or on shift; continuity then needs no
+    other read, and ranking reads one page of candidates.
+    """
+    context = await repo.person_context(session, req.referral_id, req.person_id, now,
+                                        window_for(req.urgency, now, req.respond_by))
+    if context.assigned:
+        existing = await repo.assignment_for(session, req.referral_id)
+        if existing is not None:
+            return existing
     a = Assignment(id=new_id(), referral_id=req.referral_id, reference=req.reference,
                    person_id=req.person_id, locality=req.locality, team=req.team,
                    urgency=req.urgency, respond_by=req.respond_by, skills=list(req.skills),
                    declined=[], attempt=1, created_at=now, closed_at=None)
-    need, link = await _need_for(session, a)
-    choice = await choose(session, need, now, req.respond_by)
-    _apply(a, choice, link, now)
+    need = _need(a, context)
+    choice = await choose(session, need, now, req.respond_by, key_worker=context.key_worker)
+    _apply(a, choice, context.link_keyworker_id, now)
     repo.add(session, a)
     _announce(session, a, choice.worker, "assigned", now)
     log.info("key worker chosen", extra={"event": "assignment.assigned", "step": a.via,
@@ -218,10 +250,12 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
 
 async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     """Offer the referral to the next ranked candidate (a new handoff, attempt n+1)."""
-    need, link = await _need_for(session, a)
-    choice = await choose(session, need, now, a.respond_by)
+    context = await repo.person_context(session, None, a.person_id, now,
+                                        window_for(a.urgency, now, a.respond_by))
+    need = _need(a, context)
+    choice = await choose(session, need, now, a.respond_by, key_worker=context.key_worker)
     a.attempt += 1
-    _apply(a, choice, link, now)
+    _apply(a, choice, context.link_keyworker_id, now)
     _announce(session, a, choice.worker, "reassigned", now)
     log.info("referral offered to the next key worker",
              extra={"event": "assignment.reassigned", "step": a.via, "attempts": a.attempt,

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import enqueue
-from services.keyperson.models import Assignment, KeyWorker, OutboxMessage
+from services.keyperson.models import Assignment, OutboxMessage
+from services.keyperson.repository import WorkerRow
 
 
-def handoff(session: AsyncSession, a: Assignment, worker: KeyWorker, now: datetime) -> None:
+def handoff(session: AsyncSession, a: Assignment, worker: WorkerRow, now: datetime) -> None:
     """Ask notify to hand the referral to `worker` (one handoff per attempt)."""
     key = f"{a.referral_id}:{a.attempt}"
     enqueue(session, OutboxMessage, key=f"handoff:{key}", target="notify",

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
+    Table,
     and_,
     bindparam,
     case,
     delete,
     desc,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -36,6 +40,55 @@ from services.keyperson.models import (
 )
 
 OPEN = ("offered", "accepted", "unassigned")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRow:
+    """The columns of a key worker that assignment reads: plain values, no ORM object."""
+
+    id: str
+    phone: str
+    email: str | None
+    localities: list[str]
+    teams: list[str]
+    skills: list[str]
+    caseload: int
+    max_caseload: int
+    active: bool
+    last_assigned_at: datetime | None
+
+    @classmethod
+    def of(cls, w: KeyWorker) -> WorkerRow:
+        return cls(w.id, w.phone, w.email, w.localities, w.teams, w.skills, w.caseload,
+                   w.max_caseload, w.active, w.last_assigned_at)
+
+
+WORKER_COLUMNS: tuple[Any, ...] = (
+    KeyWorker.id, KeyWorker.phone, KeyWorker.email, KeyWorker.localities, KeyWorker.teams,
+    KeyWorker.skills, KeyWorker.caseload, KeyWorker.max_caseload, KeyWorker.active,
+    KeyWorker.last_assigned_at)
+
+
+def _worker_row(row: Row[Any]) -> WorkerRow:
+    return WorkerRow(*row[:len(WORKER_COLUMNS)])
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWorkerNow:
+    """A person's key worker as assignment sees them at one moment."""
+
+    worker: WorkerRow
+    absent: bool  # absent at that moment
+    on_shift: bool  # a shift overlapping the window (False when no window was asked)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonContext:
+    """What assignment must know before ranking, read in one statement."""
+
+    assigned: bool  # the referral has an assignment already
+    link_keyworker_id: str | None  # the person's current key person
+    key_worker: KeyWorkerNow | None  # that worker, when on the roster
 
 
 # --- roster -------------------------------------------------------------------------------
@@ -93,7 +146,7 @@ async def best_candidates(
     session: AsyncSession, locality: str, team: str | None, skills: Sequence[str], *,
     window: tuple[datetime, datetime] | None, exclude: Collection[str], limit: int | None,
     both: bool = False, present_at: datetime | None = None,
-) -> list[tuple[KeyWorker, bool]]:
+) -> list[tuple[WorkerRow, bool]]:
     """Eligible workers in the ranking's own order (after continuity), best first, with
     whether each is on shift in `window`: the first `limit` only, so that a borough of
     thousands of workers costs one indexed query and a few dozen rows. `both`: only workers
@@ -107,7 +160,7 @@ async def best_candidates(
     if window is not None:
         params["w_start"], params["w_end"] = window
     rows = (await session.execute(stmt, params)).all()
-    return [(row[0], bool(row._mapping["on_shift"])) for row in rows]
+    return [(_worker_row(row), bool(row._mapping["on_shift"])) for row in rows]
 
 
 @functools.lru_cache(maxsize=128)
@@ -117,11 +170,12 @@ def _candidates_stmt(both: bool, has_team: bool, has_skills: bool, has_window: b
     tag = KeyWorkerArea
     on_shift: ColumnElement[int] = literal(0)
     order: list[Any]
+    stmt: Select[Any]
     if both:
         # Small tier: walk the team's index rows, probe the locality's; per-row subqueries
         # count skills and shifts through their indexes.
         t, loc, sk = aliased(tag), aliased(tag), aliased(tag)
-        stmt = (select(KeyWorker)
+        stmt = (select(*WORKER_COLUMNS)
                 .join(t, and_(t.keyworker_id == KeyWorker.id, t.kind == "team",
                               t.value == bindparam("team")))
                 .join(loc, and_(loc.keyworker_id == KeyWorker.id, loc.kind == "locality",
@@ -149,7 +203,7 @@ def _candidates_stmt(both: bool, has_team: bool, has_skills: bool, has_window: b
         scores = (select(tag.keyworker_id.label("kid"), area.label("area"),
                          skill.label("skills"))
                   .where(or_(*wanted)).group_by(tag.keyworker_id).having(area > 0).subquery())
-        stmt = select(KeyWorker).join(scores, scores.c.kid == KeyWorker.id)
+        stmt = select(*WORKER_COLUMNS).join(scores, scores.c.kid == KeyWorker.id)
         order = [scores.c.area.desc(), scores.c.skills.desc()]
         if has_window:
             working = (select(Shift.keyworker_id.label("kid")).distinct()
@@ -162,8 +216,7 @@ def _candidates_stmt(both: bool, has_team: bool, has_skills: bool, has_window: b
             .where(KeyWorker.active.is_(True), KeyWorker.caseload < KeyWorker.max_caseload)
             .order_by(*order, desc("on_shift"),
                       (KeyWorker.max_caseload - KeyWorker.caseload).desc(),
-                      KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id)
-            .execution_options(populate_existing=True))
+                      KeyWorker.last_assigned_at.asc().nulls_first(), KeyWorker.id))
     if has_present:
         stmt = stmt.where(~exists().where(Absence.keyworker_id == KeyWorker.id,
                                           Absence.ends_at > bindparam("present_at"),
@@ -178,20 +231,91 @@ def _candidates_stmt(both: bool, has_team: bool, has_skills: bool, has_window: b
 async def take_capacity(session: AsyncSession, keyworker_id: str, now: datetime,
                         *, over_cap: bool = False) -> bool:
     """Atomically add one to a worker's caseload if below the maximum (or regardless)."""
-    stmt = (update(KeyWorker).where(KeyWorker.id == keyworker_id, KeyWorker.active.is_(True))
-            .values(caseload=KeyWorker.caseload + 1, last_assigned_at=now)
-            .execution_options(synchronize_session=False))
-    if not over_cap:
-        stmt = stmt.where(KeyWorker.caseload < KeyWorker.max_caseload)
-    result: CursorResult[object] = await session.execute(stmt)  # type: ignore[assignment]
+    stmt = _TAKE_ANY if over_cap else _TAKE
+    result: CursorResult[object] = await session.execute(  # type: ignore[assignment]
+        stmt, {"kid": keyworker_id, "now": now})
     return result.rowcount == 1
 
 
 async def release_capacity(session: AsyncSession, keyworker_id: str) -> None:
     """One fewer open assignment for the worker (never below zero)."""
-    await session.execute(
-        update(KeyWorker).where(KeyWorker.id == keyworker_id, KeyWorker.caseload > 0)
-        .values(caseload=KeyWorker.caseload - 1).execution_options(synchronize_session=False))
+    await session.execute(_RELEASE, {"kid": keyworker_id})
+
+
+# Capacity statements on the table itself, built once: loaded workers were never
+# synchronised with them, so the ORM's bulk-update path added only bookkeeping.
+_kw = cast(Table, KeyWorker.__table__)
+_TAKE_ANY = (update(_kw).where(_kw.c.id == bindparam("kid"), _kw.c.active.is_(True))
+             .values(caseload=_kw.c.caseload + 1,
+                     last_assigned_at=bindparam("now", type_=_kw.c.last_assigned_at.type)))
+_TAKE = _TAKE_ANY.where(_kw.c.caseload < _kw.c.max_caseload)
+_RELEASE = (update(_kw).where(_kw.c.id == bindparam("kid"), _kw.c.caseload > 0)
+            .values(caseload=_kw.c.caseload - 1))
+
+
+async def person_context(session: AsyncSession, referral_id: str | None,
+                         person_id: str | None, now: datetime,
+                         window: tuple[datetime, datetime] | None) -> PersonContext:
+    """Whether the referral is assigned already, the person's key person and that worker's
+    facts (absent at `now`, on shift in `window`): one round trip of primary-key and indexed
+    lookups instead of one per question."""
+    stmt = _context_stmt(referral_id is not None, window is not None)
+    params: dict[str, Any] = {"referral_id": referral_id, "person_id": person_id, "now": now}
+    if window is not None:
+        params["w_start"], params["w_end"] = window
+    row = (await session.execute(stmt, params)).one()
+    m = row._mapping
+    key_worker = None
+    if m["id"] is not None:
+        key_worker = KeyWorkerNow(_worker_row(row), bool(m["absent"]), bool(m["on_shift"]))
+    return PersonContext(bool(m["assigned"]), m["link_kid"], key_worker)
+
+
+async def key_worker_now(session: AsyncSession, keyworker_id: str, now: datetime,
+                         window: tuple[datetime, datetime] | None) -> KeyWorkerNow | None:
+    """One worker's facts read again (absent at `now`, on shift in `window`)."""
+    stmt = _worker_now_stmt(window is not None)
+    params: dict[str, Any] = {"keyworker_id": keyworker_id, "now": now}
+    if window is not None:
+        params["w_start"], params["w_end"] = window
+    row = (await session.execute(stmt, params)).first()
+    if row is None:
+        return None
+    return KeyWorkerNow(_worker_row(row), bool(row._mapping["absent"]),
+                        bool(row._mapping["on_shift"]))
+
+
+def _now_columns(has_window: bool) -> list[ColumnElement[Any]]:
+    """Whether the worker is absent at :now and on shift in [:w_start, :w_end)."""
+    absent = exists().where(Absence.keyworker_id == KeyWorker.id,
+                            Absence.ends_at > bindparam("now"),
+                            Absence.starts_at <= bindparam("now"))
+    on_shift: ColumnElement[bool] = false()
+    if has_window:
+        on_shift = exists().where(Shift.keyworker_id == KeyWorker.id,
+                                  Shift.ends_at > bindparam("w_start"),
+                                  Shift.starts_at < bindparam("w_end"))
+    return [absent.label("absent"), on_shift.label("on_shift")]
+
+
+@functools.lru_cache(maxsize=8)
+def _context_stmt(has_referral: bool, has_window: bool) -> Select[Any]:
+    assigned: ColumnElement[bool] = false()
+    if has_referral:
+        assigned = exists().where(Assignment.referral_id == bindparam("referral_id"))
+    one = select(literal(1).label("one")).subquery("one")
+    link = and_(KeyPersonLink.person_id == bindparam("person_id"),
+                KeyPersonLink.ended_at.is_(None))
+    return (select(*WORKER_COLUMNS, *_now_columns(has_window), assigned.label("assigned"),
+                   KeyPersonLink.keyworker_id.label("link_kid"))
+            .select_from(one.outerjoin(KeyPersonLink, link)
+                         .outerjoin(KeyWorker, KeyWorker.id == KeyPersonLink.keyworker_id)))
+
+
+@functools.lru_cache(maxsize=4)
+def _worker_now_stmt(has_window: bool) -> Select[Any]:
+    return (select(*WORKER_COLUMNS, *_now_columns(has_window))
+            .where(KeyWorker.id == bindparam("keyworker_id")))
 
 
 # --- absences and rota --------------------------------------------------------------------
@@ -201,13 +325,6 @@ async def absent_now(session: AsyncSession, now: datetime) -> set[str]:
     rows = await session.scalars(select(Absence.keyworker_id)
                                  .where(Absence.ends_at > now, Absence.starts_at <= now))
     return set(rows)
-
-
-async def is_absent(session: AsyncSession, keyworker_id: str, now: datetime) -> bool:
-    """Whether one worker is absent at `now`."""
-    stmt = (select(Absence.id).where(Absence.keyworker_id == keyworker_id,
-                                     Absence.ends_at > now, Absence.starts_at <= now).limit(1))
-    return (await session.scalar(stmt)) is not None
 
 
 async def absences_of(session: AsyncSession, keyworker_id: str) -> Sequence[Absence]:
