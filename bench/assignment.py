@@ -6,8 +6,10 @@ creates a fresh database under that server (dropped afterwards), migrates keyper
 fills it in bulk (INSERT … SELECT generate_series), then times a few hundred assignments
 in-process — each one the whole transaction the route runs: continuity lookup, candidate
 ranking, the atomic capacity update, the assignment row and its outbox events, the commit —
-and prints JSON with p50/p95/p99 in milliseconds (goal: p99 ≤ 20 ms). With `DATABASE_URL`
-set and no `--pg-url` (as `python -m bench` runs it) that already-fresh database is used.
+and prints JSON with p50/p95/p99 in milliseconds (goal: p99 ≤ 20 ms) and, beside them, what
+a busy machine changes much less: the CPU this process spent on each assignment
+(`cpu_p50_ms`) and the statements it sent (`statements_mean`). With `DATABASE_URL` set and
+no `--pg-url` (as `python -m bench` runs it) that already-fresh database is used.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from services.common.db import Database
@@ -128,12 +131,29 @@ def fill(sync_url: str, schema: str, workers: int, people: int) -> float:
     return time.perf_counter() - started
 
 
-async def time_assignments(settings: Settings, count: int, people: int,
-                           seed: int) -> list[float]:
-    """Run `count` assignments one after another, each in its own transaction; ms each."""
+@dataclass
+class Timed:
+    """Per timed assignment: wall ms, this process's CPU ms, and statements sent."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    statements: list[int] = field(default_factory=list)
+
+
+async def time_assignments(settings: Settings, count: int, people: int, seed: int) -> Timed:
+    """Run `count` assignments one after another, each in its own transaction. Besides the
+    wall time, the CPU this process spent and the statements it sent (each a round trip;
+    the session adds its BEGIN and COMMIT, and the pool its pre-ping): figures that a busy
+    machine does not move."""
     rnd = random.Random(seed)
     db = Database(settings, "keyperson")
-    timings: list[float] = []
+    timed = Timed()
+    sent = [0]
+
+    def count_statement(*_: object) -> None:
+        sent[0] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count_statement)
     try:
         for n in range(count + 20):  # the first 20 warm the pool and caches
             now = datetime.now(UTC)
@@ -147,15 +167,19 @@ async def time_assignments(settings: Settings, count: int, people: int,
                 urgency=urgency, respond_by=now + timedelta(hours=4 if urgency != "routine"
                                                             else 72),
                 skills=["lang:pl"] if rnd.random() < 0.2 else [])
+            sent[0] = 0
+            cpu = time.process_time()
             started = time.perf_counter()
             async with db.sessionmaker() as session:
                 await assignment.assign(session, req, now)
                 await session.commit()
             if n >= 20:
-                timings.append((time.perf_counter() - started) * 1000)
+                timed.wall.append((time.perf_counter() - started) * 1000)
+                timed.cpu.append((time.process_time() - cpu) * 1000)
+                timed.statements.append(sent[0])
     finally:
         await db.dispose()
-    return timings
+    return timed
 
 
 async def round_trips(settings: Settings, count: int = 200) -> list[float]:
@@ -197,8 +221,9 @@ def run(database_url: str, workers: int, people: int, count: int, seed: int) -> 
         fill_s = fill(sync_url, schema, workers, people)
         say(f"timing {count} assignments")
         load_before = os.getloadavg()[0]
-        timings = asyncio.run(time_assignments(settings, count, people, seed))
+        timed = asyncio.run(time_assignments(settings, count, people, seed))
         floor = asyncio.run(round_trips(settings))
+    timings = timed.wall
     return {"benchmark": "assignment", "workers": workers, "people": people,
             "assignments": len(timings), "fill_seconds": round(fill_s, 2),
             "p50_ms": round(statistics.median(timings), 2),
@@ -207,6 +232,8 @@ def run(database_url: str, workers: int, people: int, count: int, seed: int) -> 
             "max_ms": round(max(timings), 2), "goal_p99_ms": 20,
             "met": percentile(timings, 99) <= 20,
             "select_1_p50_ms": round(statistics.median(floor), 3),
+            "cpu_p50_ms": round(statistics.median(timed.cpu), 2),
+            "statements_mean": round(statistics.mean(timed.statements), 2),
             "cpus": os.cpu_count(), "load_before": round(load_before, 2),
             "load_after": round(os.getloadavg()[0], 2)}
 
