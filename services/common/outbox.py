@@ -108,14 +108,16 @@ class OutboxRelay:
         self._wake.set()
 
     async def run_forever(self) -> None:
-        """Keep up to `concurrency` deliveries in flight, claiming more as each one finishes,
-        so one slow receiver never holds back rows that are already due."""
+        """Keep up to `concurrency` deliveries in flight, claiming more as slots free up, so
+        one slow receiver never holds back rows that are already due."""
         in_flight: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping:
                 self.last_loop_at = self.clock.now()
                 free = self.concurrency - len(in_flight)
-                if free <= 0:
+                if in_flight and free < max(1, self.concurrency // 2):
+                    # Claim again once half the slots are free: a claim is a transaction, so
+                    # one per finished delivery would cost as much as the deliveries.
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 self._wake.clear()  # before the claim: a commit from now on wakes the wait
