@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -15,16 +16,24 @@ TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
                                               "<Response>…</Response>"}},
           "description": "TwiML for Twilio to act on."}}
 MAX_FORM_FIELDS = 200
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 async def twilio_form(request: Request, *required: str) -> dict[str, str]:
     """The posted parameters (unknown ones kept: Twilio adds fields without notice)."""
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        if request.headers.get("content-type", "").startswith(URLENCODED):
+            # What Twilio sends: parsed directly, a few times cheaper than the generic form
+            # parser on the path every call takes.
+            pairs = parse_qsl((await request.body()).decode("utf-8", "strict"),
+                              keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+            values = dict(pairs)
+        else:
+            form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+            values = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
     except Exception as exc:  # a malformed body is the sender's problem, never a 500
         raise ProblemError(400, "bad-request", "Bad request",
                            "Expected an application/x-www-form-urlencoded Twilio request.") from exc
-    values = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
     missing = [name for name in required if not values.get(name)]
     if missing:
         raise ProblemError(400, "bad-request", "Bad request",
