@@ -2,7 +2,9 @@
 
 Every call is recorded before the greeting is answered (so a call is never lost), but calls
 arriving together share one transaction: one person-index lookup for all their numbers and one
-multi-row `INSERT … ON CONFLICT DO NOTHING` (a repeated `CallSid` is recorded once).
+multi-row `INSERT … ON CONFLICT DO NOTHING` (a repeated `CallSid` is recorded once). On
+PostgreSQL both are one statement over arrays, the same text whatever the batch size, so the
+server keeps it prepared.
 """
 
 from __future__ import annotations
@@ -11,12 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.db import Database
 from services.common.groupcommit import GroupCommit
 from services.intake.models import Contact, PersonIdentifier
+
+# The lookup joined to the insert; a CallSid recorded before returns nothing and is looked up.
+_PG_RECORD = text("""
+    INSERT INTO contact (id, channel, external_id, person_id, from_address, crisis,
+                         created_at, updated_at)
+    SELECT v.id, 'voice', v.sid, pi.person_id, v.phone, false, v.at, v.at
+    FROM unnest(CAST(:ids AS varchar[]), CAST(:sids AS varchar[]), CAST(:phones AS varchar[]),
+                CAST(:ats AS timestamptz[])) AS v(id, sid, phone, at)
+    LEFT JOIN person_identifier pi ON pi.kind = 'phone' AND pi.value = v.phone
+    ON CONFLICT (channel, external_id) DO NOTHING
+    RETURNING external_id, person_id""")
+_PG_EARLIER = text("""
+    SELECT external_id, person_id FROM contact
+    WHERE channel = 'voice' AND external_id = ANY(CAST(:sids AS varchar[]))""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,8 @@ class CallBook:
         await self._commit.close()
 
     async def _write(self, rows: Sequence[dict[str, Any]]) -> list[Recorded]:
+        if self._db.dialect == "postgresql":
+            return await self._write_pg(rows)
         phones = {r["from_address"] for r in rows if r["from_address"]}
         async with self._db.engine.begin() as conn:
             known: dict[str, str] = {}
@@ -58,4 +76,23 @@ class CallBook:
             sid = row["external_id"]
             out.append(Recorded(row["person_id"], sid in inserted))
             inserted.discard(sid)  # the same CallSid twice in one batch: only the first added
+        return out
+
+    async def _write_pg(self, rows: Sequence[dict[str, Any]]) -> list[Recorded]:
+        sids = [r["external_id"] for r in rows]
+        async with self._db.engine.begin() as conn:
+            added = {sid: person for sid, person in await conn.execute(_PG_RECORD, {
+                "ids": [r["id"] for r in rows], "sids": sids,
+                "phones": [r["from_address"] for r in rows],
+                "ats": [r["created_at"] for r in rows]})}
+            earlier: dict[str, str | None] = {}
+            if len(added) < len(set(sids)):  # Twilio retried a call we hold already
+                earlier = {sid: person for sid, person in await conn.execute(
+                    _PG_EARLIER, {"sids": [s for s in sids if s not in added]})}
+        out: list[Recorded] = []
+        for sid in sids:
+            if sid in added:
+                out.append(Recorded(added.pop(sid), True))  # the same CallSid twice: one added
+            else:
+                out.append(Recorded(earlier.get(sid), False))
         return out
