@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
@@ -109,14 +110,17 @@ class Gateway:
             breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
-        task = asyncio.create_task(relay.run_forever(), name="spool-relay")
+        tasks = [asyncio.create_task(relay.run_forever(), name="spool-relay"),
+                 asyncio.create_task(relay.keep_tidy(
+                     KIT_MODELS.inbox, timedelta(days=self.settings.outbox_retention_days)),
+                     name="spool-purge")]
         log.info("gateway started", extra={"event": "service.start",
                                            "port": self.settings.gateway_port})
         try:
             yield
         finally:
             relay.stop()
-            await stop_tasks([task])
+            await stop_tasks(tasks)
             await forwarder.close()
             await client.close()
             await db.dispose()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
@@ -72,6 +73,9 @@ def create_service_app(
                     await stack.enter_async_context(setup(kit))
                 if run_relay:
                     tasks.append(asyncio.create_task(relay.run_forever(), name="outbox-relay"))
+                    retention = timedelta(days=settings.outbox_retention_days)
+                    tasks.append(asyncio.create_task(relay.keep_tidy(models.inbox, retention),
+                                                     name="outbox-purge"))
                 log.info("service started", extra={"event": "service.start"})
                 yield
                 relay.stop()

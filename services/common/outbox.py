@@ -17,14 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
 from services.common.db import Database
 from services.common.groupcommit import GroupCommit
 from services.common.http import ServiceClient, ServiceResponse
-from services.common.kit_models import OutboxMixin
+from services.common.kit_models import InboxMixin, OutboxMixin
 from services.common.metrics import OUTBOX_DEAD, OUTBOX_DELIVERED, OUTBOX_RETRIED
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class OutboxRelay:
         self.senders: dict[str, Sender] = {}
         self.last_loop_at: datetime | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
         db.on_outbox_commit(self.wake)
         # Deliveries with nothing to do on the answer are marked together, one UPDATE a batch.
         self._delivered: GroupCommit[int, None] = GroupCommit(
@@ -101,6 +103,7 @@ class OutboxRelay:
     def stop(self) -> None:
         """Finish the batch in hand and return from `run_forever` (no transaction is cut)."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
 
     def wake(self) -> None:
@@ -229,6 +232,43 @@ class OutboxRelay:
                 update(m).where(m.id.in_(ids), m.delivered_at.is_(None))
                 .values(delivered_at=self.clock.now(), locked_until=None, last_error=None))
         return [None] * len(ids)
+
+    async def purge(self, inbox: type[InboxMixin], older_than: timedelta,
+                    chunk: int = 1000) -> int:
+        """Delete delivered rows and inbox keys older than `older_than`, a chunk per
+        transaction so no long lock is held; dead letters stay for people to look at."""
+        cutoff = self.clock.now() - older_than
+        m, removed = self.model, 0
+        for table, stale in ((m, m.delivered_at < cutoff), (inbox, inbox.received_at < cutoff)):
+            key = next(iter(sa_inspect(table).primary_key))
+            while True:
+                async with self.db.sessionmaker() as session, session.begin():
+                    ids = select(key).where(stale).limit(chunk).scalar_subquery()
+                    result = await session.execute(delete(table).where(key.in_(ids)))
+                done = int(result.rowcount)  # type: ignore[attr-defined]
+                removed += done
+                if done < chunk:
+                    break
+        return removed
+
+    async def keep_tidy(self, inbox: type[InboxMixin], older_than: timedelta,
+                        every_seconds: float = 3600.0) -> None:
+        """Purge once an hour for the life of the service."""
+        while not self._stopping:
+            try:
+                removed = await self.purge(inbox, older_than)
+                if removed:
+                    log.info("old outbox and inbox rows deleted",
+                             extra={"event": "outbox.purged", "count": removed})
+            except Exception:
+                log.exception("outbox purge failed", extra={"event": "outbox.purge_error"})
+            stopped = asyncio.ensure_future(self._stopped.wait())
+            tick = asyncio.ensure_future(self.clock.sleep(every_seconds))
+            try:
+                await asyncio.wait({stopped, tick}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+                tick.cancel()
 
     async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None) -> None:
         m = self.model

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LIVEWELL_LOG_LEVEL")
     test_clock: bool = Field(default=False, alias="LIVEWELL_TEST_CLOCK")
     relay_poll_seconds: float = Field(default=0.5, alias="LIVEWELL_RELAY_POLL_SECONDS")
+    # Delivered outbox rows and inbox keys older than this are deleted (dead letters are kept).
+    outbox_retention_days: float = Field(default=30.0, gt=0,
+                                         alias="LIVEWELL_OUTBOX_RETENTION_DAYS")
     db_pool_size: int = Field(default=10, alias="LIVEWELL_DB_POOL_SIZE")
     bind_host: str = Field(default="127.0.0.1", alias="LIVEWELL_BIND_HOST")
 

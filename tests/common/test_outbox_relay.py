@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from services.common.http import ServiceResponse
+from services.common.inbox import remember
 from services.common.kit import Kit
 from services.common.kit_models import OutboxMixin
 from services.common.outbox import enqueue
 from services.common.settings import Settings
 from services.intake.app import create_app
-from services.intake.models import OutboxMessage
+from services.intake.models import InboxEntry, OutboxMessage
 from tests.support.service import running_service
 
 
@@ -97,3 +102,48 @@ async def test_a_timer_waits_for_its_time(settings: Settings) -> None:
                 break
             await asyncio.sleep(0.05)
         assert seen == ["t"]
+
+
+async def test_delivered_rows_and_inbox_keys_past_retention_are_purged_dead_letters_kept(
+    settings: Settings,
+) -> None:
+    async with running_service("intake", create_app, settings) as harness:
+        kit, relay = harness.kit, harness.kit.relay
+
+        async def ok(row: OutboxMixin) -> ServiceResponse:
+            return ServiceResponse(200, {}, {})
+
+        async def refused(row: OutboxMixin) -> ServiceResponse:
+            return ServiceResponse(400, {}, {})
+
+        relay.senders["ok"], relay.senders["refused"] = ok, refused
+        tag = uuid.uuid4().hex[:8]  # the database is shared with other tests
+        old, dead, fresh = [f"{tag}-old{i}" for i in range(5)], f"{tag}-dead", f"{tag}-fresh"
+        await _enqueue(kit, "ok", old)
+        await _enqueue(kit, "refused", [dead])
+        async with kit.db.sessionmaker() as session, session.begin():
+            remember(session, InboxEntry, f"{tag}-inbox", None, kit.clock.now())
+
+        async def outbox_keys() -> dict[str, bool]:
+            async with kit.db.sessionmaker() as session:
+                rows = await session.execute(
+                    select(OutboxMessage.idempotency_key, OutboxMessage.delivered_at)
+                    .where(OutboxMessage.idempotency_key.like(f"{tag}-%")))
+                return {key: at is not None for key, at in rows}
+
+        async def inbox_keys() -> list[str]:
+            async with kit.db.sessionmaker() as session:
+                return list(await session.scalars(select(InboxEntry.idempotency_key).where(
+                    InboxEntry.idempotency_key.like(f"{tag}-%"))))
+
+        for _ in range(100):
+            if sum((await outbox_keys()).values()) == 5:
+                break
+            await asyncio.sleep(0.05)
+        assert await relay.purge(InboxEntry, timedelta(days=30)) >= 0
+        assert len(await outbox_keys()) == 6 and await inbox_keys()  # nothing was old yet
+        await _enqueue(kit, "later", [fresh], delay=40 * 86400)  # not delivered: never purged
+        kit.clock.advance(31 * 86400)  # wakes the hourly purge as well
+        await relay.purge(InboxEntry, timedelta(days=30), chunk=2)
+        assert set(await outbox_keys()) == {dead, fresh}  # the dead letter stays
+        assert await inbox_keys() == []
