@@ -12,6 +12,8 @@ import hmac
 import ipaddress
 import json
 import secrets
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +21,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.http import ServiceResponse
@@ -32,6 +36,34 @@ TARGET = "webhook"
 H_SIGNATURE = "X-Livewell-Signature"
 H_TIMESTAMP = "X-Livewell-Timestamp"
 H_DELIVERY = "X-Livewell-Delivery"
+
+
+# Which organisations have a webhook at all, per database, re-read every few seconds: most have
+# none, and every status change of every referral would otherwise ask. A webhook registered
+# through another replica receives changes from at most this long after it was registered.
+HOOKED_TTL_SECONDS = 5.0
+_hooked: weakref.WeakKeyDictionary[Engine, tuple[float, frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+async def _orgs_with_webhooks(session: AsyncSession) -> frozenset[str]:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    cached = _hooked.get(engine)
+    if cached is not None and time.monotonic() - cached[0] < HOOKED_TTL_SECONDS:
+        return cached[1]
+    read_at = time.monotonic()
+    orgs = frozenset(await session.scalars(
+        select(Webhook.org).where(Webhook.active.is_(True)).distinct()))
+    _hooked[engine] = (read_at, orgs)
+    return orgs
+
+
+def webhooks_changed(session: AsyncSession) -> None:
+    """Call after committing a new or removed webhook: the next change reads them afresh."""
+    engine = session.get_bind()
+    if isinstance(engine, Engine):
+        _hooked.pop(engine, None)
 
 
 def new_secret() -> str:
@@ -75,7 +107,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 async def announce(session: AsyncSession, referral: Referral, event: str, at: datetime,
                    now: datetime) -> None:
     """Queue one delivery of this status change to each webhook of the referring organisation."""
-    if referral.org is None:
+    if referral.org is None or referral.org not in await _orgs_with_webhooks(session):
         return
     for hook in await repository.active_webhooks(session, referral.org):
         delivery = {

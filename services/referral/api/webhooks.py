@@ -32,6 +32,8 @@ async def register_webhook(body: WebhookCreate, session: SessionDep, actor: Part
                    active=True, created_at=now)
     session.add(hook)
     audit(session, AuditEntry, actor, "create", "webhook", hook.id, now)
+    await session.commit()
+    webhooks.webhooks_changed(session)
     return WebhookCreated(id=hook.id, url=hook.url, created_at=now, secret=hook.secret)
 
 
@@ -56,4 +58,6 @@ async def delete_webhook(webhook_id: str, session: SessionDep, actor: PartnerDep
     hook = await _own(session, org_of(actor), webhook_id)
     hook.active = False
     audit(session, AuditEntry, actor, "delete", "webhook", hook.id, clock.now())
+    await session.commit()
+    webhooks.webhooks_changed(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
