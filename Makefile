@@ -13,9 +13,12 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+# Bytecode is compiled at install, as in infra/Dockerfile: otherwise every process of `make run`
+# compiles its imports from source whenever .pyc files cannot be written, and spends seconds
+# doing it (with PYTHONDONTWRITEBYTECODE set, a start took 17 s instead of 7 s).
+$(VENV)/.installed: pyproject.toml uv.lock Makefile | $(UV)
 	@echo "==> installing locked dependencies into $(VENV)/"
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.installed
