@@ -2,6 +2,9 @@
 
 Each child runs in its own session, so Ctrl-C reaches only the supervisor, which then stops
 the children in order (gateway first, so no request arrives at a stopping service).
+Migrations run in a process of their own (`livewell migrate`) before any child starts, so the
+supervisor, which lives as long as everything else, never holds Alembic and every service's
+models (about 50 MB).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import ctypes
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -19,7 +23,6 @@ from pathlib import Path
 
 import aiohttp
 
-from services.common.migrations import MIGRATED, upgrade
 from services.common.settings import ServiceName, Settings, load_dev_secrets
 
 ORDER: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "gateway")
@@ -178,8 +181,10 @@ def run_supervisor(settings: Settings) -> int:
     """The body of `livewell run`."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     load_dev_secrets(Path(settings.var_dir))  # created once, before the children race for it
-    for service in MIGRATED:
-        _say(f"migrating {service}")
-        upgrade(settings, service)
+    code = subprocess.run([sys.executable, "-m", "livewell", "migrate"], check=False,
+                          preexec_fn=_die_with_parent).returncode
+    if code != 0:
+        _say(f"migrations failed (exit code {code}); nothing started")
+        return code
     _say("starting the gateway and four services")
     return asyncio.run(Supervisor(settings).run())
