@@ -26,6 +26,9 @@ class NotifyConfig(BaseSettings):
                                                   "reconciled with Twilio and retried.")
     poll_seconds: float = Field(default=0.5, gt=0)
     batch: int = Field(default=20, ge=1)
+    send_concurrency: int = Field(default=8, ge=1,
+                                  description="Sends waiting on Twilio at once (each takes a "
+                                              "round trip of 100-300 ms to Twilio's API).")
     help_replies_per_hour: int = Field(default=3, ge=0,
                                        description="Help replies to one number an hour.")
     dispatch_in_background: bool = Field(default=True,

@@ -99,8 +99,16 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
         claimed = await self._claim()
-        for item in claimed:
-            await self._process(item)
+        if claimed:
+            # One at a time, Twilio's round trip alone would cap sending at a few a second;
+            # the pacer still keeps each sender number within its rate.
+            limit = asyncio.Semaphore(self.ctx.config.send_concurrency)
+
+            async def bounded(item: Claimed) -> None:
+                async with limit:
+                    await self._process(item)
+
+            await asyncio.gather(*(bounded(item) for item in claimed))
         return len(claimed)
 
     async def _claim(self) -> list[Claimed]:
