@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,9 @@ from pathlib import Path
 from services.common.settings import Settings
 
 SERVABLE = ("gateway", "intake", "referral", "keyperson", "notify")
+# Set by `livewell run` for a child started while migrations run: a pipe on which the
+# supervisor writes "go" once every database is migrated, then closes.
+MIGRATED_FD = "LIVEWELL_MIGRATED_FD"
 
 
 def _status(message: str) -> None:
@@ -35,6 +39,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_migrations() -> None:
+    """Under `livewell run`: block until the supervisor says every database is migrated, and
+    never serve if it does not (migrations failed, or the supervisor died)."""
+    fd = os.environ.pop(MIGRATED_FD, None)
+    if fd is None:
+        return
+    said = b""
+    while chunk := os.read(int(fd), 64):
+        said += chunk
+    os.close(int(fd))
+    if said != b"go":
+        raise SystemExit("livewell serve: the databases were not migrated; not serving")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from services.common.serve import serve
 
@@ -42,11 +60,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.service == "gateway":
         from gateway.app import create_app as create_gateway
 
-        serve(create_gateway(settings), settings.gateway_port, settings.bind_host)
+        app = create_gateway(settings)
+        _wait_for_migrations()
+        serve(app, settings.gateway_port, settings.bind_host)
         return 0
     module = __import__(f"services.{args.service}.app", fromlist=["create_app"])
-    serve(module.create_app(settings), settings.service_port(args.service),
-               settings.bind_host)
+    app = module.create_app(settings)
+    _wait_for_migrations()
+    serve(app, settings.service_port(args.service), settings.bind_host)
     return 0
 
 

@@ -2,9 +2,11 @@
 
 Each child runs in its own session, so Ctrl-C reaches only the supervisor, which then stops
 the children in order (gateway first, so no request arrives at a stopping service).
-Migrations run in a process of their own (`livewell migrate`) before any child starts, so the
-supervisor, which lives as long as everything else, never holds Alembic and every service's
-models (about 50 MB).
+Migrations run in a process of their own (`livewell migrate`), so the supervisor, which lives
+as long as everything else, never holds Alembic and every service's models (about 50 MB). The
+children start at the same time and import while the databases are migrated, but none serves
+before all migrations are done: each waits on a pipe of its own for the supervisor's word
+(`MIGRATED_FD`, see `livewell serve`), and a failed migration stops them all.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import ctypes
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import aiohttp
 
+from livewell.cli import MIGRATED_FD
 from services.common.settings import ServiceName, Settings, load_dev_secrets
 
 ORDER: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "gateway")
@@ -48,6 +50,7 @@ class Child:
     started_at: float = 0.0
     restarts: int = 0
     backoff: float = 1.0
+    waiting: int | None = None  # while migrations run: the pipe on which the child waits
 
 
 class Supervisor:
@@ -56,12 +59,22 @@ class Supervisor:
         self.children = {name: Child(name) for name in ORDER}
         self.stopping = asyncio.Event()
         self.run_dir = settings.var_dir / "run"
+        self.migrating = False
 
     async def start_child(self, child: Child) -> None:
-        child.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "livewell", "serve", child.name,
-            start_new_session=True, preexec_fn=_die_with_parent,
-        )
+        fds: tuple[int, ...] = ()
+        env = None
+        if self.migrating:  # the child imports now and serves when told migrations are done
+            read_end, child.waiting = os.pipe()
+            fds, env = (read_end,), {**os.environ, MIGRATED_FD: str(read_end)}
+        try:
+            child.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "livewell", "serve", child.name,
+                start_new_session=True, preexec_fn=_die_with_parent, pass_fds=fds, env=env,
+            )
+        finally:
+            for fd in fds:
+                os.close(fd)
         child.started_at = time.monotonic()
         self.write_state()
 
@@ -121,12 +134,37 @@ class Supervisor:
         with contextlib.suppress(FileNotFoundError):
             (self.run_dir / "processes.json").unlink()
 
+    async def migrate(self) -> int:
+        """`livewell migrate` in a process of its own; its exit code."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "livewell", "migrate", preexec_fn=_die_with_parent)
+        return await proc.wait()
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        self.migrating = True
+        try:
+            for child in self.children.values():
+                await self.start_child(child)
+            code = await self.migrate()
+        finally:
+            self.migrating = False
+        migrated = code == 0 and not self.stopping.is_set()
+        if not migrated:
+            if not self.stopping.is_set():
+                _say(f"migrations failed (exit code {code}); stopping")
+            await self.stop_all()
         for child in self.children.values():
-            await self.start_child(child)
+            if child.waiting is not None:
+                with contextlib.suppress(OSError):  # a child that already died
+                    if migrated:
+                        os.write(child.waiting, b"go")
+                os.close(child.waiting)  # without "go", a child exits without serving
+                child.waiting = None
+        if not migrated:
+            return code
         watchers = [asyncio.create_task(self.watch(c)) for c in self.children.values()]
         ready = await self.wait_ready()
         if ready:
@@ -181,10 +219,5 @@ def run_supervisor(settings: Settings) -> int:
     """The body of `livewell run`."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     load_dev_secrets(Path(settings.var_dir))  # created once, before the children race for it
-    code = subprocess.run([sys.executable, "-m", "livewell", "migrate"], check=False,
-                          preexec_fn=_die_with_parent).returncode
-    if code != 0:
-        _say(f"migrations failed (exit code {code}); nothing started")
-        return code
-    _say("starting the gateway and four services")
+    _say("starting the gateway and four services; they serve once migrations are done")
     return asyncio.run(Supervisor(settings).run())
