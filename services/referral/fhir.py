@@ -6,15 +6,16 @@ priority codes, the NHS number system and check digit, and a way to reach the pe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from services.referral.models import Referral
 from services.referral.nhs import NHS_NUMBER_SYSTEM, normalise_nhs_number
 from services.referral.schemas import ReferralCreate
+
+if TYPE_CHECKING:
+    from fhir.resources.R4B.servicerequest import ServiceRequest
 
 UK_CORE_PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest"
 REFERENCE_SYSTEM = "https://livingwell.example/fhir/Id/referral-reference"
@@ -52,6 +53,8 @@ def _codes(concepts: list[Any] | None, system: str) -> list[str]:
 
 
 def _subject(resource: ServiceRequest, issues: list[tuple[str, str]]) -> dict[str, Any]:
+    from fhir.resources.R4B.patient import Patient  # here: FHIR models cost ~4 MB at idle
+
     ref = resource.subject.reference or ""
     patient = next((c for c in resource.contained or [] if isinstance(c, Patient)
                     and ref == f"#{c.id}"), None)
@@ -98,6 +101,8 @@ def to_referral(raw: Any) -> ReferralCreate:
     """A ServiceRequest resource (parsed JSON) as the partner referral it stands for."""
     if not isinstance(raw, dict) or raw.get("resourceType") != "ServiceRequest":
         raise FhirInvalid([("ServiceRequest", "the body must be a ServiceRequest resource")])
+    from fhir.resources.R4B.servicerequest import ServiceRequest  # here: ~4 MB at idle
+
     try:
         resource = ServiceRequest.model_validate(raw)
     except ValidationError as exc:
@@ -143,6 +148,8 @@ def _expression(loc: tuple[Any, ...]) -> str:
 
 def to_resource(referral: Referral) -> dict[str, Any]:
     """The referral as a ServiceRequest: status and times, never the person or the story."""
+    from fhir.resources.R4B.servicerequest import ServiceRequest  # here: ~4 MB at idle
+
     if referral.status == "closed":
         status = "revoked" if referral.outcome == "withdrawn" else "completed"
     else:
