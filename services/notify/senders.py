@@ -12,18 +12,26 @@ import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.rest import Client
 
-from services.notify.twilio_http import RetryAfter, twilio_client
+if TYPE_CHECKING:
+    from twilio.rest import Client
 
 # Twilio codes that no retry will cure for this recipient.
 PERMANENT_CODES = frozenset({21211, 21214, 21217, 21401, 21407, 21408, 21421, 21610, 21612,
                              21614, 30003, 30004, 30005, 30006, 30007, 13224, 13225})
 RECONCILE_SKEW = timedelta(seconds=60)
+
+
+class RetryAfter(Exception):
+    """Twilio answered 429: wait at least `seconds` before the next request."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__("rate limited by Twilio")
+        self.seconds = seconds
 
 
 class Retry(Exception):
@@ -94,9 +102,20 @@ class TwilioSender:
 
     def __init__(self, *, account_sid: str, auth_token: str, base_url: str, from_number: str,
                  status_callback: str, timeout: float) -> None:
-        self.client: Client = twilio_client(account_sid, auth_token, base_url, timeout)
+        self._client_args = (account_sid, auth_token, base_url, timeout)
+        self._client: Client | None = None
         self.from_number = from_number
         self.status_callback = status_callback
+
+    @property
+    def client(self) -> Client:
+        """The SDK's client, built on first use: the SDK's REST client (and `requests` under
+        it) holds about 7 MB that a notify process which has sent nothing yet does not need."""
+        if self._client is None:
+            from services.notify.twilio_http import twilio_client  # here: ~7 MB at idle
+
+            self._client = twilio_client(*self._client_args)
+        return self._client
 
     async def send(self, to: str, body: str, *, idempotency_key: str) -> str:
         try:
@@ -141,7 +160,8 @@ class TwilioSender:
         return None
 
     async def close(self) -> None:
-        await self.client.http_client.close()
+        if self._client is not None:
+            await self._client.http_client.close()
 
 
 class DryRunSender:

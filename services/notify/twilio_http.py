@@ -1,4 +1,8 @@
-"""The twilio SDK's async HTTP client, aimed at `TWILIO_API_BASE_URL` (the real API or a mock)."""
+"""The twilio SDK's async HTTP client, aimed at `TWILIO_API_BASE_URL` (the real API or a mock).
+
+Imported on the first send only (see `senders.TwilioSender.client`): the SDK's REST client
+brings `requests` with it.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,9 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from services.notify.senders import RetryAfter
+
 _TWILIO_HOST = re.compile(r"^https://([a-z0-9-]+\.)*twilio\.com")
-
-
-class RetryAfter(Exception):
-    """Twilio answered 429: wait at least `seconds` before the next request."""
-
-    def __init__(self, seconds: float | None) -> None:
-        super().__init__("rate limited by Twilio")
-        self.seconds = seconds
 
 
 class BaseUrlHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
