@@ -17,7 +17,6 @@ from services.intake.mail_out import EmailSender, email_sender_for
 from services.intake.models import KIT_MODELS
 from services.intake.runtime import EXTRA_KEY, load_intake
 from services.intake.settings import IntakeSettings
-from services.intake.smtp_listener import smtp_listener
 
 DESCRIPTION = """The front door: Twilio voice and SMS webhooks, email in, the person index
 and the callback list. Reached only through the gateway."""
@@ -41,6 +40,8 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
             if config.smtp_listen_port is None:
                 yield
                 return
+            from services.intake.smtp_listener import smtp_listener  # aiosmtpd only if listening
+
             async with smtp_listener(intake, config.smtp_listen_host, config.smtp_listen_port):
                 yield
         finally:
