@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.procs import MemorySampler
+from bench.procs import MemorySampler, smaps_mb
 from bench.referrals import create_workers, run_referral_phase, warm_up
 from bench.report import markdown
 from bench.voice import run_voice_phase
@@ -125,6 +125,7 @@ async def run_stack_phases(args: argparse.Namespace, results: dict[str, Any]) ->
         await asyncio.sleep(3)
         sampler = MemorySampler(pids)
         idle = sampler.snapshot()
+        idle_pss = {n: smaps_mb(pid)["pss"] for n, pid in pids.items()}
         sampler.start()
         _say("voice webhook: bare limit vs gateway → intake")
         results["voice"] = await _guarded(run_voice_phase(
@@ -138,7 +139,7 @@ async def run_stack_phases(args: argparse.Namespace, results: dict[str, Any]) ->
             results["referrals"]["outbox_at_end"] = outbox_state(url)
         if args.stack_log:
             shutil.copyfile(stack.log_path, args.stack_log)
-        results["memory"] = {"idle_mb": idle, "load_peak_mb": peak,
+        results["memory"] = {"idle_mb": idle, "idle_pss_mb": idle_pss, "load_peak_mb": peak,
                              "after_mb": sampler.snapshot(),
                              "restarts": {n: c["restarts"] for n, c in
                                           stack.processes()["children"].items()}}

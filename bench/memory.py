@@ -29,22 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import BENCH_ENV  # the settings of `make bench`, so the figures compare
-from bench.procs import TICKS, cpu_seconds, rss_mb
+from bench.procs import TICKS, cpu_seconds, rss_mb, smaps_mb
 from tests.support.databases import fresh_pg_database
 from tests.support.stack import running_stack
-
-
-def smaps_mb(pid: int) -> dict[str, float]:
-    """USS (private pages) and PSS of `pid` in MB, from /proc/<pid>/smaps_rollup."""
-    fields: dict[str, int] = {}
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError), \
-            open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                fields[parts[0].rstrip(":")] = int(parts[1])
-    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
-    return {"uss": round(uss / 1024, 1), "pss": round(fields.get("Pss", 0) / 1024, 1)}
 
 
 def started_at(pid: int) -> float:

@@ -26,6 +26,19 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def smaps_mb(pid: int) -> dict[str, float]:
+    """USS (private pages) and PSS of `pid` in MB, from /proc/<pid>/smaps_rollup."""
+    fields: dict[str, int] = {}
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError), \
+            open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                fields[parts[0].rstrip(":")] = int(parts[1])
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {"uss": round(uss / 1024, 1), "pss": round(fields.get("Pss", 0) / 1024, 1)}
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds `pid` has used so far (0 when it is gone)."""
     try:

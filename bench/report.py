@@ -80,6 +80,10 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         idle = sum(mem["idle_mb"].values())
         out.append(("resident memory of the five processes, idle", f"{idle:.0f} MB",
                     "≤ 400 MB", _met(idle <= 400)))
+        if mem.get("idle_pss_mb"):
+            pss = sum(mem["idle_pss_mb"].values())
+            out.append(("proportional memory (PSS: shared pages counted once) of the five, idle",
+                        f"{pss:.0f} MB", "—", ""))
         out.append(("resident memory of the five processes, peak under load",
                     f"{sum(mem['load_peak_mb'].values()):.0f} MB", "—", ""))
     return out
