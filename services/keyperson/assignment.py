@@ -206,13 +206,14 @@ def _apply(a: Assignment, choice: Choice, link_keyworker_id: str | None, now: da
     a.cover_for = link_keyworker_id if keeps_link else None
 
 
-def _announce(session: AsyncSession, a: Assignment, worker: WorkerRow | None, event: str,
-              now: datetime) -> None:
+def _announcements(a: Assignment, worker: WorkerRow | None, event: str,
+                   now: datetime) -> list[outbound.OutboxRow]:
+    rows = []
     if worker is not None:
-        outbound.handoff(session, a, worker, now)
-        outbound.referral_event(session, a, event, now)
+        rows += [outbound.handoff(a, worker, now), outbound.referral_event(a, event, now)]
     if a.via in ("duty_coordinator", "unassigned"):
-        outbound.nobody_fits(session, a, now)
+        rows.append(outbound.nobody_fits(a, now))
+    return rows
 
 
 def _need(a: Assignment, context: PersonContext) -> Need:
@@ -240,8 +241,7 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     need = _need(a, context)
     choice = await choose(session, need, now, req.respond_by, key_worker=context.key_worker)
     _apply(a, choice, context.link_keyworker_id, now)
-    repo.add(session, a)
-    _announce(session, a, choice.worker, "assigned", now)
+    await outbound.send(session, _announcements(a, choice.worker, "assigned", now), new=a)
     log.info("key worker chosen", extra={"event": "assignment.assigned", "step": a.via,
                                          "referral_id": a.referral_id,
                                          "keyworker_id": a.keyworker_id})
@@ -256,7 +256,7 @@ async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     choice = await choose(session, need, now, a.respond_by, key_worker=context.key_worker)
     a.attempt += 1
     _apply(a, choice, context.link_keyworker_id, now)
-    _announce(session, a, choice.worker, "reassigned", now)
+    await outbound.send(session, _announcements(a, choice.worker, "reassigned", now))
     log.info("referral offered to the next key worker",
              extra={"event": "assignment.reassigned", "step": a.via, "attempts": a.attempt,
                     "referral_id": a.referral_id, "keyworker_id": a.keyworker_id})

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Row,
     Select,
     Table,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -362,6 +364,29 @@ async def get_shift(session: AsyncSession, shift_id: str) -> Shift | None:
 
 
 # --- assignments and links ----------------------------------------------------------------
+
+_assignment = cast(Table, Assignment.__table__)
+_ASSIGNMENT_COLUMNS = tuple(c.key for c in _assignment.columns)
+_INSERT_ASSIGNMENT = insert(_assignment)
+
+
+def assignment_values(a: Assignment, prefix: str = "") -> dict[str, Any]:
+    """Every column of a new assignment, keyed `prefix` + column."""
+    return {prefix + key: getattr(a, key) for key in _ASSIGNMENT_COLUMNS}
+
+
+def assignment_insert(prefix: str) -> Insert:
+    """An INSERT of one assignment whose values are bound as `prefix` + column."""
+    return insert(_assignment).values(
+        {key: bindparam(prefix + key, type_=_assignment.c[key].type)
+         for key in _ASSIGNMENT_COLUMNS})
+
+
+async def insert_assignment(session: AsyncSession, a: Assignment) -> None:
+    """Write a new assignment with one INSERT on the table: `a` stays out of the session,
+    every column set (the unit of work cost more CPU than the statement itself)."""
+    await session.execute(_INSERT_ASSIGNMENT, assignment_values(a))
+
 
 async def assignment_for(session: AsyncSession, referral_id: str,
                          *, for_update: bool = False) -> Assignment | None:

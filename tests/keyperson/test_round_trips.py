@@ -50,10 +50,15 @@ async def test_an_assignment_reads_the_context_once_then_one_page_or_nothing_mor
                             json={"keyworker_id": held["keyworker_id"], "handoff_id": "h1"})
     assert accepted.json()["status"] == "accepted"  # now the person's key worker
     db = keyperson.kit.db
+    woken: list[int] = []
+    db.on_outbox_commit(lambda: woken.append(1))
+    # The new assignment and its outbox rows: one statement on PostgreSQL, two on SQLite
+    # (no INSERT inside WITH there); the commit then flushes nothing.
+    writes = ["WITH"] if db.dialect == "postgresql" else ["INSERT", "INSERT"]
     # Without a team there is one tier of candidates, so one page query (with a team and
     # fewer than a page serving both locality and team, the next tier is read too).
-    for person, expected in ((None, ["SELECT", "SELECT", "UPDATE"]),       # ranking
-                             (first["person_id"], ["SELECT", "UPDATE"])):  # continuity
+    for person, expected in ((None, ["SELECT", "SELECT", "UPDATE", *writes]),       # ranking
+                             (first["person_id"], ["SELECT", "UPDATE", *writes])):  # continuity
         body = request(now, team=None, urgency="urgent",
                        respond_by=(now + timedelta(hours=4)).isoformat())
         if person is not None:
@@ -63,8 +68,12 @@ async def test_an_assignment_reads_the_context_once_then_one_page_or_nothing_mor
             await session.connection()  # checked out and begun before counting
             with statements(keyperson, session) as sent:
                 a = await assignment.assign(session, req, now)
-            await session.commit()
+            with statements(keyperson, session) as at_commit:
+                await session.commit()
         assert sent == expected, (a.via, sent)
+        assert at_commit == [], at_commit  # nothing left for the unit of work
+        assert woken, "the relay is woken after the commit that wrote to the outbox"
+        woken.clear()
         assert a.via == ("continuity" if person else "ranking")
 
 
