@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,6 +66,11 @@ class ServiceBase(DeclarativeBase):
 
     __abstract__ = True
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType, list[str]: JSONType}
+
+
+def insert_for(dialect: str, model: Any) -> PgInsert | SqliteInsert:
+    """An INSERT with `on_conflict_do_nothing` / `on_conflict_do_update`, on either backend."""
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
 
 
 def service_urls(settings: Settings, service: ServiceName) -> tuple[str, str, str | None]:

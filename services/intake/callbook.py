@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
-from services.common.db import Database
+from services.common.db import Database, insert_for
 from services.common.groupcommit import GroupCommit
 from services.intake.models import Contact, PersonIdentifier
 
@@ -46,8 +45,7 @@ class CallBook:
 
     def __init__(self, db: Database, *, max_batch: int = 256) -> None:
         self._db = db
-        dialect = postgresql if db.dialect == "postgresql" else sqlite
-        self._insert = (dialect.insert(Contact).on_conflict_do_nothing()
+        self._insert = (insert_for(db.dialect, Contact).on_conflict_do_nothing()
                         .returning(Contact.external_id))
         self._commit: GroupCommit[dict[str, Any], Recorded] = GroupCommit(
             "intake.calls", self._write, max_batch=max_batch)

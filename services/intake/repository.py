@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, desc, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.db import insert_for
 from services.intake.models import (
     Callback,
     CallbackAttempt,
@@ -22,15 +22,10 @@ from services.intake.models import (
 )
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING on either backend: one round trip, no savepoint."""
-    if _is_postgres(session):
-        return postgresql.insert(model).values(**values).on_conflict_do_nothing()
-    return sqlite.insert(model).values(**values).on_conflict_do_nothing()
+    stmt = insert_for(session.get_bind().dialect.name, model).values(**values)
+    return stmt.on_conflict_do_nothing()
 
 
 async def _inserted(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> bool:
@@ -200,7 +195,6 @@ async def is_opted_out(session: AsyncSession, phone: str) -> bool:
 
 async def set_opt_out(session: AsyncSession, phone: str, opted_out: bool, now: datetime) -> None:
     values = {"phone": phone, "opted_out": opted_out, "updated_at": now}
-    dialect = postgresql if _is_postgres(session) else sqlite
-    stmt = dialect.insert(SmsPreference).values(**values)
+    stmt = insert_for(session.get_bind().dialect.name, SmsPreference).values(**values)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=["phone"], set_={"opted_out": opted_out, "updated_at": now}))

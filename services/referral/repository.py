@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.db import insert_for
 from services.referral.models import (
     IdempotentRequest,
     Referral,
@@ -83,9 +83,8 @@ async def claim_idempotency_key(session: AsyncSession, values: dict[str, Any]) -
     One `INSERT … ON CONFLICT DO NOTHING`: a concurrent twin waits on the unique key and then
     finds it taken, with no savepoint and no look-up first.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(IdempotentRequest).values(**values).on_conflict_do_nothing()
-            .returning(IdempotentRequest.key))
+    stmt = (insert_for(session.get_bind().dialect.name, IdempotentRequest).values(**values)
+            .on_conflict_do_nothing().returning(IdempotentRequest.key))
     return (await session.execute(stmt)).first() is not None
 
 
