@@ -27,6 +27,16 @@ class Clock:
         self._moved = asyncio.Event()
         return self.now()
 
+    async def sleep_unless(self, event: asyncio.Event, seconds: float) -> None:
+        """Sleep as `sleep` does, and return as soon as `event` is set too."""
+        setter = asyncio.ensure_future(event.wait())
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        try:
+            await asyncio.wait({setter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            setter.cancel()
+            sleeper.cancel()
+
     async def sleep(self, seconds: float) -> None:
         """Sleep, cut short when the clock is advanced."""
         moved = self._moved

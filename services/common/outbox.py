@@ -93,7 +93,6 @@ class OutboxRelay:
         self.local_handlers: dict[str, LocalHandler] = {}
         self.senders: dict[str, Sender] = {}
         self.last_loop_at: datetime | None = None
-        self._stopping = False
         self._stopped = asyncio.Event()
         db.on_outbox_commit(self.wake)
         # Deliveries with nothing to do on the answer are marked together, one UPDATE a batch.
@@ -102,7 +101,6 @@ class OutboxRelay:
 
     def stop(self) -> None:
         """Finish the batch in hand and return from `run_forever` (no transaction is cut)."""
-        self._stopping = True
         self._stopped.set()
         self._wake.set()
 
@@ -115,7 +113,7 @@ class OutboxRelay:
         one slow receiver never holds back rows that are already due."""
         in_flight: set[asyncio.Task[None]] = set()
         try:
-            while not self._stopping:
+            while not self._stopped.is_set():
                 self.last_loop_at = self.clock.now()
                 free = self.concurrency - len(in_flight)
                 if in_flight and free < max(1, self.concurrency // 2):
@@ -136,7 +134,7 @@ class OutboxRelay:
                     task = asyncio.create_task(self._deliver_guarded(row))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
-                if len(rows) == asked or self._stopping:
+                if len(rows) == asked or self._stopped.is_set():
                     continue  # more may be due already
                 await self._wait_for_work(in_flight)
         except asyncio.CancelledError:
@@ -254,7 +252,7 @@ class OutboxRelay:
     async def keep_tidy(self, inbox: type[InboxMixin], older_than: timedelta,
                         every_seconds: float = 3600.0) -> None:
         """Purge once an hour for the life of the service."""
-        while not self._stopping:
+        while not self._stopped.is_set():
             try:
                 removed = await self.purge(inbox, older_than)
                 if removed:
@@ -262,13 +260,7 @@ class OutboxRelay:
                              extra={"event": "outbox.purged", "count": removed})
             except Exception:
                 log.exception("outbox purge failed", extra={"event": "outbox.purge_error"})
-            stopped = asyncio.ensure_future(self._stopped.wait())
-            tick = asyncio.ensure_future(self.clock.sleep(every_seconds))
-            try:
-                await asyncio.wait({stopped, tick}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopped.cancel()
-                tick.cancel()
+            await self.clock.sleep_unless(self._stopped, every_seconds)
 
     async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None) -> None:
         m = self.model

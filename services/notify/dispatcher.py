@@ -88,13 +88,7 @@ class Dispatcher:
             if done:
                 continue
             self._wake.clear()
-            waker = asyncio.ensure_future(self._wake.wait())
-            mover = asyncio.ensure_future(self.clock.sleep(self.ctx.config.poll_seconds))
-            try:
-                await asyncio.wait({waker, mover}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waker.cancel()
-                mover.cancel()
+            await self.clock.sleep_unless(self._wake, self.ctx.config.poll_seconds)
 
     async def run_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""

@@ -140,7 +140,7 @@ async def test_delivered_rows_and_inbox_keys_past_retention_are_purged_dead_lett
             if sum((await outbox_keys()).values()) == 5:
                 break
             await asyncio.sleep(0.05)
-        assert await relay.purge(InboxEntry, timedelta(days=30)) >= 0
+        await relay.purge(InboxEntry, timedelta(days=30))
         assert len(await outbox_keys()) == 6 and await inbox_keys()  # nothing was old yet
         await _enqueue(kit, "later", [fresh], delay=40 * 86400)  # not delivered: never purged
         kit.clock.advance(31 * 86400)  # wakes the hourly purge as well
