@@ -23,9 +23,13 @@ class KeyWorkerLine:
 
 
 async def on_duty_numbers(client: ServiceClient, role: str, timeout: float) -> list[str]:
-    """Numbers on duty for `role` in dial order; [] when keyperson cannot say in time."""
+    """Numbers on duty for `role` alone, in dial order; [] when keyperson cannot say in time.
+
+    `fallback=false`: the crisis route steps through the roles itself (crisis workers, then the
+    coordinator, then the backup), so each tier must ring only its own role."""
     try:
-        resp = await client.get("keyperson", f"/internal/rota/on-duty?role={quote(role)}",
+        resp = await client.get("keyperson",
+                                f"/internal/rota/on-duty?role={quote(role)}&fallback=false",
                                 timeout=timeout)
     except _FAILURES as exc:
         log.warning("duty rota lookup failed", extra={"event": "lookup.rota_failed",
