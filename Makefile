@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install run test test-faults lint bench migrate clean
+.PHONY: install browser run test test-faults lint bench migrate clean
 
 $(UV):
 	@echo "==> bootstrapping uv into $(TOOLS)/ (first use only)"
@@ -29,7 +29,11 @@ run: install
 migrate: install
 	$(VENV)/bin/livewell migrate
 
-test: install
+# The page tests drive a real Chromium: the system's, Playwright's, or Debian's package installed here.
+browser: install
+	@infra/scripts/ensure-browser.sh $(VENV)
+
+test: install browser
 	$(VENV)/bin/pytest -m "not faults"
 
 test-faults: install

@@ -10,6 +10,8 @@ import pytest
 from services.common.settings import Settings
 from tests.support.databases import fresh_pg_database, require_pg
 
+pytest_plugins = ["tests.support.browser"]  # the `browser` fixture for page tests
+
 BACKENDS = ["sqlite", "postgresql"]
 
 
