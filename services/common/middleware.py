@@ -1,21 +1,92 @@
-"""One pure-ASGI middleware for every service: internal token, request id, metrics."""
+"""One pure-ASGI middleware for every service: internal token, who may call which paths,
+request id, metrics."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import time
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.common.context import H_INTERNAL_TOKEN, H_REQUEST_ID, request_id_var
+from services.common.context import (
+    H_ACTOR_KIND,
+    H_INTERNAL_TOKEN,
+    H_REQUEST_ID,
+    request_id_var,
+)
 from services.common.errors import PROBLEM_JSON
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 _FORBIDDEN = (b'{"type":"https://livingwell.example/problems/forbidden","title":"Forbidden",'
               b'"status":403,"detail":"Services are reached through the gateway."}')
+
+# Which actor kinds may call each part of a service, first matching prefix wins. The gateway
+# names the kind on everything it forwards (key, person, twilio, email); a sibling service's
+# ServiceClient names none, so no kind means "service". This is the second wall behind the
+# gateway's own routing: a request the gateway forwarded for a partner key never reaches
+# `/internal/...` or an unsigned webhook route, whatever its path turned into on the way.
+SERVICE = "service"
+ACCESS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("/internal", frozenset({SERVICE})),
+    ("/twilio", frozenset({"twilio"})),
+    ("/email/inbound", frozenset({"email"})),
+    ("/api", frozenset({"key", "person"})),  # person: staff signed in at the gateway
+    ("/fhir", frozenset({"key"})),
+    ("/desk", frozenset({"person"})),  # the staff web app, for people signed in
+)
+# Anything else (the OpenAPI document, /docs) is for sibling services and the gateway's own
+# calls only: the gateway reads each service's /openapi.json with its ServiceClient.
+OTHERWISE = frozenset({SERVICE})
+
+
+def allowed_kinds(path: str) -> frozenset[str]:
+    """The actor kinds that may call `path` (matched on whole segments)."""
+    for prefix, kinds in ACCESS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return kinds
+    return OTHERWISE
+
+
+def has_dot_segment(path: str) -> bool:
+    """`.` or `..` as a segment, or a backslash: never in a path this system routes, and a
+    sign that a client or proxy on the way may have resolved it differently."""
+    return "\\" in path or any(seg in (".", "..") for seg in path.split("/"))
+
+
+def _problem(status: int, slug: str, title: str, detail: str) -> bytes:
+    return json.dumps({"type": f"https://livingwell.example/problems/{slug}", "title": title,
+                       "status": status, "detail": detail}, separators=(",", ":")).encode()
+
+
+_NOT_FOUND = _problem(404, "not-found", "Not found", "No such path.")
+_WRONG_CALLER = _problem(403, "forbidden", "Forbidden", "This path is not for this caller.")
+_DOT_SEGMENT = _problem(400, "bad-request", "Bad request",
+                        "The path must not contain dot segments or backslashes.")
+# FHIR clients get an OperationOutcome for every error, this one too.
+_FHIR_WRONG_CALLER = json.dumps({
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "forbidden",
+               "diagnostics": "This path is not for this caller."}]},
+    separators=(",", ":")).encode()
+FHIR_JSON = "application/fhir+json"
+
+
+def refusal(path: str, kind: str) -> tuple[int, bytes, str] | None:
+    """Status, body and content type refusing `kind` on `path`, or None when it may call."""
+    if has_dot_segment(path):
+        return 400, _DOT_SEGMENT, PROBLEM_JSON
+    kinds = allowed_kinds(path)
+    if kind in kinds:
+        return None
+    if kinds == OTHERWISE:
+        return 404, _NOT_FOUND, PROBLEM_JSON  # the internal surface does not admit it exists
+    if path == "/fhir" or path.startswith("/fhir/"):
+        return 403, _FHIR_WRONG_CALLER, FHIR_JSON
+    return 403, _WRONG_CALLER, PROBLEM_JSON
 
 
 class ServiceMiddleware:
@@ -46,11 +117,16 @@ class ServiceMiddleware:
             await send(message)
 
         try:
-            if path not in OPEN_PATHS and not hmac.compare_digest(
-                headers.get(H_INTERNAL_TOKEN.encode(), b""), self.token
-            ):
-                await _reply(send_wrapper, 403, _FORBIDDEN)
-                return
+            if path not in OPEN_PATHS:
+                if not hmac.compare_digest(headers.get(H_INTERNAL_TOKEN.encode(), b""),
+                                           self.token):
+                    await _reply(send_wrapper, 403, _FORBIDDEN)
+                    return
+                kind = headers.get(H_ACTOR_KIND.encode(), SERVICE.encode()).decode("latin-1")
+                refused = refusal(path, kind)
+                if refused is not None:
+                    await _reply(send_wrapper, *refused)
+                    return
             await self.app(scope, receive, send_wrapper)
         finally:
             route: Any = scope.get("route")
@@ -60,8 +136,8 @@ class ServiceMiddleware:
             request_id_var.reset(token)
 
 
-async def _reply(send: Send, status: int, body: bytes) -> None:
+async def _reply(send: Send, status: int, body: bytes, content_type: str = PROBLEM_JSON) -> None:
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                "headers": [(b"content-type", content_type.encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
