@@ -85,7 +85,10 @@ def create_service_app(
             await db.dispose()
             log.info("service stopped", extra={"event": "service.stop"})
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # No slash redirects: a 307 would name this service's own address in `Location`, and a
+    # path either exists or is a 404 problem.
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  redirect_slashes=False)
     install_error_handlers(app)
     app.include_router(health_router)
     if settings.test_clock:

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from starlette.types import Message
 
 from services.common.context import H_ACTOR_KIND, H_INTERNAL_TOKEN, H_KEY_ID, H_ORG, H_ROLE
 from services.common.middleware import ServiceMiddleware, allowed_kinds
+from services.common.serve import serve_options
 from services.common.settings import Settings
 from services.intake.app import create_app as intake_app
 from services.keyperson.app import create_app as keyperson_app
@@ -134,7 +136,8 @@ async def test_dot_segments_are_refused_by_every_service(apps: dict[str, FastAPI
     for service in FACTORIES:
         status, headers, _ = await call(apps[service], "POST", path, gateway_headers("key"))
         assert status == 400, (service, path, status)
-        assert headers["content-type"] == "application/problem+json"
+        # referral answers every error on /fhir/* as an OperationOutcome
+        assert headers["content-type"] in ("application/problem+json", "application/fhir+json")
 
 
 def test_the_allow_list_matches_whole_segments() -> None:
@@ -170,3 +173,24 @@ async def test_allowed_callers_pass_and_open_paths_need_nothing() -> None:
         status, _, _ = await call(wall, "POST", path, headers)
         assert status == 204, (path, headers)
     assert len(reached) == 9
+
+
+@pytest.mark.parametrize(("service", "path"), [
+    ("referral", "/api/v1/referrals/"), ("keyperson", "/api/v1/keyworkers/"),
+    ("intake", "/api/v1/contacts/"), ("notify", "/api/v1/handoffs/"),
+])
+async def test_a_trailing_slash_is_a_404_problem_not_a_redirect_to_the_service(
+    apps: dict[str, FastAPI], service: str, path: str,
+) -> None:
+    status, headers, body = await call(apps[service], "GET", path,
+                                       {**gateway_headers("key"), "x-forwarded-proto": "https",
+                                        "host": "127.0.0.1:8002"})
+    assert status == 404, (status, headers)
+    assert "location" not in headers
+    assert headers["content-type"] == "application/problem+json"
+    assert b"127.0.0.1" not in body
+
+
+def test_services_do_not_take_the_scheme_or_address_from_forwarded_headers() -> None:
+    config = uvicorn.Config(FastAPI(), **serve_options("127.0.0.1", 8002))
+    assert config.proxy_headers is False
