@@ -6,6 +6,7 @@ priority codes, the NHS number system and check digit, and a way to reach the pe
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -97,10 +98,44 @@ def _subject(resource: ServiceRequest, issues: list[tuple[str, str]]) -> dict[st
     return {k: v for k, v in out.items() if v is not None}
 
 
+# A UK Core ServiceRequest with a contained Patient nests about ten levels; far deeper is an
+# attack on the recursive parser and validators, refused before they run.
+MAX_DEPTH = 32
+
+
+def load_json(body: bytes) -> Any:
+    """The body as JSON; a ValueError (JSONDecodeError) for anything else, including nesting
+    too deep for the parser, which would otherwise overflow the stack (RecursionError)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise json.JSONDecodeError(f"nested more than {MAX_DEPTH} levels deep", "", 0) from None
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether `value` nests more than `limit` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def to_referral(raw: Any) -> ReferralCreate:
     """A ServiceRequest resource (parsed JSON) as the partner referral it stands for."""
     if not isinstance(raw, dict) or raw.get("resourceType") != "ServiceRequest":
         raise FhirInvalid([("ServiceRequest", "the body must be a ServiceRequest resource")])
+    if _too_deep(raw):
+        raise FhirInvalid([("ServiceRequest",
+                            f"the resource is nested more than {MAX_DEPTH} levels deep")])
     from fhir.resources.R4B.servicerequest import ServiceRequest  # here: ~4 MB at idle
 
     try:

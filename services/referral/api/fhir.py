@@ -79,7 +79,7 @@ async def create_service_request(request: Request, session: SessionDep, actor: P
     Problems come back as an OperationOutcome naming each element.
     """
     try:
-        raw = json.loads(await request.body())
+        raw = fhir.load_json(await request.body())
     except ValueError as exc:
         raise fhir.FhirInvalid([("", "the body is not JSON")]) from exc
     body = fhir.to_referral(raw)
