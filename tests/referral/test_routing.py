@@ -16,8 +16,10 @@ from services.referral.rules import DEFAULT_RULES, RulesStore, load_rules
 from tests.referral.conftest import Referral as Service
 from tests.referral.conftest import copy_rules
 from tests.referral.factories import POLICE, STAFF, referral_body, subject
+from tests.support.service import key_headers
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+ADMIN = key_headers("Living Well Hub", "admin")  # reloading the rules is admin-only
 
 # (case, postcode, needs, referrer's urgency, risk flags, urgency, locality, team)
 CASES: list[tuple[str, str | None, list[str], str | None, list[str], str, str, str]] = [
@@ -119,7 +121,7 @@ async def test_a_changed_rules_file_is_picked_up_without_a_restart(referral: Ser
 
 async def test_a_broken_rules_file_is_refused_and_the_old_rules_stay(referral: Service) -> None:
     _bump(referral.rules_path, "urgent: 24h", "urgent: soon")
-    reload = await referral.client.post("/api/v1/routing/reload", headers=STAFF)
+    reload = await referral.client.post("/api/v1/routing/reload", headers=ADMIN)
     assert reload.status_code == 422
     detail = reload.json()["detail"]
     assert "urgency.windows.urgent" in detail and "stay at version 2026-11-21.1" in detail
@@ -131,7 +133,7 @@ async def test_a_broken_rules_file_is_refused_and_the_old_rules_stay(referral: S
     respond_by = datetime.fromisoformat(created.json()["respond_by"])
     assert respond_by - datetime.fromisoformat(created.json()["created_at"]) == WINDOWS["urgent"]
     _bump(referral.rules_path, "urgent: soon", "urgent: 12h")
-    fixed = await referral.client.post("/api/v1/routing/reload", headers=STAFF)
+    fixed = await referral.client.post("/api/v1/routing/reload", headers=ADMIN)
     assert fixed.json() == {"version": "2026-11-21.1", "changed": True}
 
 

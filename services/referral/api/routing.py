@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.common.deps import ClockDep, PartnerDep, StaffDep
+from services.common.deps import AdminDep, ClockDep, PartnerDep, StaffDep
 from services.common.errors import ProblemError
 from services.referral.deps import RulesDep
 from services.referral.routing import RoutingInput, decide
@@ -33,9 +33,10 @@ async def rules_status(_: StaffDep, rules: RulesDep) -> RulesStatus:
 
 
 @router.post("/reload", response_model=ReloadAnswer)
-async def reload_rules(_: StaffDep, rules: RulesDep) -> ReloadAnswer:
+async def reload_rules(_: AdminDep, rules: RulesDep) -> ReloadAnswer:
     """Read the rules file again now (it is also picked up by itself when it changes). A file
-    that does not validate is refused with the reason, and the rules in force stay."""
+    that does not validate is refused with the reason, and the rules in force stay. Admin keys
+    only: the rules decide how fast every referral must be answered."""
     result = rules.reload()
     if result.error:
         raise ProblemError(422, "rules-refused", "Routing rules refused",
