@@ -21,11 +21,12 @@ from services.intake.models import Contact, PersonIdentifier
 
 # The lookup joined to the insert; a CallSid recorded before returns nothing and is looked up.
 _PG_RECORD = text("""
-    INSERT INTO contact (id, channel, external_id, person_id, from_address, crisis,
-                         created_at, updated_at)
-    SELECT v.id, 'voice', v.sid, pi.person_id, v.phone, false, v.at, v.at
+    INSERT INTO contact (id, channel, external_id, person_id, from_address, from_raw,
+                         from_verified, crisis, created_at, updated_at)
+    SELECT v.id, 'voice', v.sid, pi.person_id, v.phone, v.raw, v.verified, false, v.at, v.at
     FROM unnest(CAST(:ids AS varchar[]), CAST(:sids AS varchar[]), CAST(:phones AS varchar[]),
-                CAST(:ats AS timestamptz[])) AS v(id, sid, phone, at)
+                CAST(:raws AS varchar[]), CAST(:verified AS boolean[]),
+                CAST(:ats AS timestamptz[])) AS v(id, sid, phone, raw, verified, at)
     LEFT JOIN person_identifier pi ON pi.kind = 'phone' AND pi.value = v.phone
     ON CONFLICT (channel, external_id) DO NOTHING
     RETURNING external_id, person_id""")
@@ -82,6 +83,8 @@ class CallBook:
             added = {sid: person for sid, person in await conn.execute(_PG_RECORD, {
                 "ids": [r["id"] for r in rows], "sids": sids,
                 "phones": [r["from_address"] for r in rows],
+                "raws": [r["from_raw"] for r in rows],
+                "verified": [r["from_verified"] for r in rows],
                 "ats": [r["created_at"] for r in rows]})}
             earlier: dict[str, str | None] = {}
             if len(added) < len(set(sids)):  # Twilio retried a call we hold already

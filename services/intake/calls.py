@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 
 from services.common.ids import new_id
-from services.common.phone import is_mobile
+from services.common.phone import may_text, person_number
 from services.intake import followup, ivr, lookups, repository
 from services.intake.ivr import CRISIS_TIERS, Urls
 from services.intake.models import Contact
-from services.intake.people import normal_phone, person_for_phone
+from services.intake.people import person_for_phone
 from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,14 @@ FINISHED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 def _contact_values(form: Form, person_id: str | None, now: datetime) -> dict[str, object]:
+    # Twilio's From is kept exactly as received, whatever the metadata thinks of it: a number
+    # in a range it does not list yet is still a person to call back (flagged unverified).
+    raw = form.get("From") or None
+    number = person_number(raw)
     return {"id": new_id(), "channel": "voice",
             "external_id": form["CallSid"], "person_id": person_id,
-            "from_address": normal_phone(form.get("From")), "reference": None,
+            "from_address": number.e164 if number else None, "from_raw": raw and raw[:320],
+            "from_verified": number.verified if number else None, "reference": None,
             "ivr_choice": None, "outcome": None, "crisis": False, "subject": None, "body": None,
             "recording_url": None, "reply": None, "ack_message_id": None,
             "created_at": now, "updated_at": now}
@@ -134,19 +139,36 @@ async def crisis_step(session: AsyncSession, intake: Intake, contact: Contact, *
 
 async def crisis_unanswered(session: AsyncSession, intake: Intake, contact: Contact,
                             now: datetime) -> None:
-    """Nobody answered a crisis call: callback at crisis priority, signposting by text."""
+    """Nobody answered a crisis call: the duty coordinators are alerted at once, the caller
+    goes to the top of the callback list and is texted where to get help now."""
     contact.outcome, contact.updated_at = "crisis_unanswered", now
     log.error("crisis call reached nobody", extra={"event": "call.crisis_unanswered",
                                                    "contact_id": contact.id})
+    await _crisis_follow_up(session, intake, contact, reason="crisis_no_answer", now=now)
+    await followup.text_person(session, to=contact.from_address,
+                               template="crisis_signposting", reference=contact.reference,
+                               respond_by=None, key=f"{contact.id}:crisis_signposting", now=now)
+
+
+async def _crisis_follow_up(session: AsyncSession, intake: Intake, contact: Contact, *,
+                            reason: str, now: datetime) -> None:
+    """A crisis call that reached nobody: one person (by the number), joined to their open
+    emergency referral if they have one, an alert now and a crisis callback."""
+    if contact.from_address and contact.person_id is None:
+        contact.person_id = await person_for_phone(session, contact.from_address, now,
+                                                   create=True)
+    if contact.reference is None:
+        joined = await followup.open_referral(session, contact.person_id, now,
+                                              intake.config.open_referral_days,
+                                              urgency="emergency")
+        contact.reference = joined.reference if joined else None
+    await followup.crisis_alert(session, contact_id=contact.id, reference=contact.reference,
+                                now=now)
     if contact.from_address:
         await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                     person_id=contact.person_id, channel="voice",
-                                    reason="crisis_no_answer", risk="crisis",
-                                    reference=contact.reference, now=now)
-        await followup.text_person(session, to=contact.from_address,
-                                   template="crisis_signposting", reference=contact.reference,
-                                   respond_by=None, key=f"{contact.id}:crisis_signposting",
-                                   now=now)
+                                    reason=reason, risk="crisis", reference=contact.reference,
+                                    now=now)
 
 
 async def recorded(session: AsyncSession, intake: Intake, form: Form, *, purpose: str,
@@ -187,30 +209,46 @@ async def _support_message(session: AsyncSession, intake: Intake, contact: Conta
     said = f"{script.support.thanks} {ivr.spoken_reference(contact.reference)}"
     lines += [said, said,  # twice: a reference is hard to catch the first time
               script.support.callback_promise]
-    if is_mobile(contact.from_address):
+    if may_text(contact.from_address):
         lines.append(script.support.text_promise)
     lines.append(script.support.signposting)
     return ivr.goodbye(script, *lines)
 
 
 async def transcribed(session: AsyncSession, intake: Intake, form: Form, now: datetime) -> None:
-    """Keep the transcription; crisis language in it raises the callback to crisis priority."""
+    """Keep the transcription; crisis language in it makes it an emergency: the person's open
+    emergency referral (or a new one), an alert, a crisis callback and a text to the caller."""
     contact = await call_contact(session, form, now)
     text = form.get("TranscriptionText") or ""
     contact.body, contact.updated_at = text[: intake.config.email_max_text_chars], now
     check = intake.crisis.check(text)
-    if check.is_crisis and not contact.crisis:
-        # An emergency referral of its own, whatever was raised for the call before.
-        contact.crisis = True
+    if not check.is_crisis or contact.crisis:
+        return  # a repeated transcription callback changes nothing more
+    contact.crisis = True
+    if contact.from_address and contact.person_id is None:
+        contact.person_id = await person_for_phone(session, contact.from_address, now,
+                                                   create=True)
+    open_emergency = await followup.open_referral(session, contact.person_id, now,
+                                                  intake.config.open_referral_days,
+                                                  urgency="emergency")
+    if open_emergency is not None:  # one story: the emergency already open takes it
+        reference = open_emergency.reference
+    else:  # routed at once, not behind the routine deadline of the message's own referral
         reference = await followup.self_referral(
             session, contact_id=contact.id, person_id=contact.person_id, source="voice",
             reason=f"Crisis language in a voice message: held by intake (contact {contact.id}).",
             urgency="emergency", risk=check.risk(), now=now, key_suffix="crisis")
-        followup.crisis_alert(session, contact_id=contact.id, reference=reference, now=now)
-        await followup.add_callback(session, intake.replies, contact_id=contact.id,
-                                    person_id=contact.person_id, channel="voice",
-                                    reason="crisis_message", risk="crisis",
-                                    reference=contact.reference, now=now)
+    contact.reference = contact.reference or reference
+    log.warning("crisis language in a voice message", extra={
+        "event": "call.crisis_message", "contact_id": contact.id, "reference": reference})
+    await followup.crisis_alert(session, contact_id=contact.id, reference=reference, now=now)
+    await followup.add_callback(session, intake.replies, contact_id=contact.id,
+                                person_id=contact.person_id, channel="voice",
+                                reason="crisis_message", risk="crisis", reference=reference,
+                                now=now)
+    await followup.text_person(session, to=contact.from_address, template="crisis_signposting",
+                               reference=reference, respond_by=None,
+                               key=f"{contact.id}:crisis_signposting", now=now)
 
 
 async def call_status(session: AsyncSession, intake: Intake, form: Form, now: datetime) -> None:
@@ -222,10 +260,13 @@ async def call_status(session: AsyncSession, intake: Intake, form: Form, now: da
     if contact.outcome is not None:
         return
     contact.outcome, contact.updated_at = "abandoned", now
+    reason = "missed_call" if status in ("busy", "no-answer", "failed") else "abandoned_call"
+    if contact.ivr_choice == "crisis":  # hung up while the crisis route was ringing
+        await _crisis_follow_up(session, intake, contact, reason=reason, now=now)
+        return
     if contact.from_address is None:
         return
-    risk = "crisis" if contact.ivr_choice == "crisis" else "high"
-    reason = "missed_call" if status in ("busy", "no-answer", "failed") else "abandoned_call"
+    risk = "high"
     await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                 person_id=contact.person_id, channel="voice", reason=reason,
                                 risk=risk, reference=contact.reference, now=now)

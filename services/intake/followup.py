@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.clock import Clock
 from services.common.ids import new_id, new_reference
 from services.common.outbox import ReplyHandler, enqueue
-from services.common.phone import is_mobile
+from services.common.phone import may_text
 from services.intake import repository
 from services.intake.models import OutboxMessage, ReferralLink
 from services.intake.wording import Replies
@@ -26,11 +26,13 @@ NO_RISK = {"immediate_danger": False, "self_harm": False, "harm_to_others": Fals
 
 
 async def open_referral(session: AsyncSession, person_id: str | None, now: datetime,
-                        days: int) -> ReferralLink | None:
-    """The person's referral a new message should join, if one is recent enough."""
+                        days: int, *, urgency: str | None = None) -> ReferralLink | None:
+    """The person's referral a new message should join, if one is recent enough (of that
+    `urgency` only, when given: a crisis joins an open emergency referral, not a routine one)."""
     if person_id is None:
         return None
-    return await repository.open_link_for_person(session, person_id, now - timedelta(days=days))
+    return await repository.open_link_for_person(session, person_id, now - timedelta(days=days),
+                                                 urgency=urgency)
 
 
 async def self_referral(
@@ -71,7 +73,10 @@ def self_referral_handler(clock: Clock) -> ReplyHandler:
         if isinstance(respond_by, str):
             link.respond_by = datetime.fromisoformat(respond_by.replace("Z", "+00:00"))
         contact = await repository.get_contact(session, payload["contact_id"])
-        if contact is not None and contact.channel == "voice" and contact.ivr_choice == "support":
+        # Only the contact's own referral confirms it: a crisis referral raised later from the
+        # same call's transcription is told by its own crisis text (calls.transcribed).
+        if contact is not None and contact.reference == link.reference and \
+                contact.channel == "voice" and contact.ivr_choice == "support":
             await text_person(session, to=contact.from_address, template="caller_confirmation",
                               reference=link.reference, respond_by=link.respond_by,
                               key=f"{contact.id}:caller_confirmation", now=clock.now())
@@ -83,8 +88,10 @@ async def text_person(session: AsyncSession, *, to: str | None, template: str,
                       reference: str | None, respond_by: datetime | None, key: str,
                       now: datetime) -> bool:
     """Ask notify to text a person a template (reference and times only); False if we may not."""
-    if not to or not is_mobile(to) or await repository.is_opted_out(session, to):
+    if not to or not may_text(to) or await repository.is_opted_out(session, to):
         return False
+    if await repository.outbox_key_taken(session, f"person-message:{key}"):
+        return True  # asked before (a repeated webhook or reply): one text per key, ever
     enqueue(session, OutboxMessage, key=f"person-message:{key}", target="notify",
             path="/internal/person-messages", now=now, payload={
                 "message_key": key, "to": to, "template": template, "reference": reference,
@@ -92,9 +99,12 @@ async def text_person(session: AsyncSession, *, to: str | None, template: str,
     return True
 
 
-def crisis_alert(session: AsyncSession, *, contact_id: str, reference: str, now: datetime,
-                 referral_id: str | None = None) -> None:
-    """Alert the on-duty duty coordinator now, before the referral is even routed."""
+async def crisis_alert(session: AsyncSession, *, contact_id: str, reference: str | None,
+                       now: datetime, referral_id: str | None = None) -> None:
+    """Alert the on-duty duty coordinators now (notify texts each), before any referral is
+    routed; once per contact, however often Twilio repeats the request that raised it."""
+    if await repository.outbox_key_taken(session, f"alert:crisis:{contact_id}"):
+        return
     enqueue(session, OutboxMessage, key=f"alert:crisis:{contact_id}", target="notify",
             path="/internal/alerts", now=now, payload={
                 "alert_key": f"crisis:{contact_id}", "kind": "crisis", "reference": reference,
@@ -105,7 +115,11 @@ def crisis_alert(session: AsyncSession, *, contact_id: str, reference: str, now:
 async def add_callback(session: AsyncSession, replies: Replies, *, contact_id: str,
                        person_id: str | None, channel: str, reason: str, risk: str,
                        reference: str | None, now: datetime) -> bool:
-    """Put a person on the callback list (once per contact and reason)."""
+    """Put a person on the callback list (once per contact and reason; a person already
+    waiting for a crisis callback gets no second one, so one story is one call back)."""
+    if risk == "crisis" and person_id is not None \
+            and await repository.open_crisis_callback(session, person_id) is not None:
+        return False
     due = now + timedelta(minutes=replies.callbacks.get(risk, 240))
     return await repository.add_callback_if_new(session, {
         "id": new_id(), "contact_id": contact_id, "person_id": person_id, "channel": channel,

@@ -26,12 +26,11 @@ from services.common.outbox import enqueue
 from services.intake import messages, repository
 from services.intake.mail_out import OutgoingEmail, new_message_id
 from services.intake.models import OutboxMessage
-from services.intake.people import Subject, normal_email, resolve
+from services.intake.people import normal_email, person_for_sender
 from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 ACK_HANDLER = "intake.send_ack"
-REFERENCE = re.compile(r"\bLW-[0-9A-Z]{4}-[0-9A-Z]{4}\b", re.IGNORECASE)
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,380}>")
 
 
@@ -43,6 +42,7 @@ class UnreadableEmail(ValueError):
 class InboundEmail:
     message_id: str
     sender: str | None
+    sender_raw: str  # the From header as written (kept; `sender` is the normalised address)
     subject: str
     text: str
     in_reply_to: tuple[str, ...]
@@ -87,7 +87,8 @@ def _finish(headers: Message, sender: str, subject: str, text: str, limit: int) 
                                 .encode("utf-8", "replace")).hexdigest()[:40]
         message_id = f"<{digest}@no-message-id.intake>"
     return InboundEmail(
-        message_id=message_id, sender=normal_email(parseaddr(sender)[1]), subject=subject,
+        message_id=message_id, sender=normal_email(parseaddr(sender)[1]),
+        sender_raw=sender.replace("\x00", "")[:320], subject=subject,
         text=text, automated=_is_automated(headers),
         in_reply_to=_ids(_header(headers, "In-Reply-To"), _header(headers, "References")))
 
@@ -138,9 +139,9 @@ def addressed_to(address: str, *fields: str) -> bool:
 
 
 async def _thread(session: AsyncSession, mail: InboundEmail) -> str | None:
-    found = REFERENCE.search(mail.subject)
-    if found and await repository.get_link(session, found.group(0).upper()):
-        return found.group(0).upper()
+    found = await messages.quoted_reference(session, mail.subject)
+    if found:
+        return found
     for message_id in reversed(mail.in_reply_to):
         earlier = await repository.contact_by_message_id(session, message_id)
         if earlier is not None and earlier.reference:
@@ -163,13 +164,12 @@ def _ack_renderer(intake: Intake) -> messages.ReplyRenderer:
 async def receive(session: AsyncSession, intake: Intake, mail: InboundEmail,
                   now: datetime) -> messages.Outcome:
     """Record the email once, refer or join, and queue the acknowledgement."""
-    person_id = None
-    if mail.sender:
-        person_id = (await resolve(session, Subject(email=mail.sender), now)).person_id
+    thread = await _thread(session, mail)  # a crisis email joins its thread's person too
+    person_id = await person_for_sender(session, "email", mail.sender, thread, now)
     incoming = messages.IncomingMessage(
         channel="email", external_id=mail.message_id, from_address=mail.sender,
-        person_id=person_id, body=mail.text, subject=mail.subject,
-        thread_reference=await _thread(session, mail))
+        person_id=person_id, body=mail.text, subject=mail.subject, thread_reference=thread,
+        from_raw=mail.sender_raw or None)
     outcome = await messages.take(session, intake, incoming, now, _ack_renderer(intake))
     contact = outcome.contact
     own = intake.kit.settings.email_address.lower()

@@ -8,6 +8,7 @@ answers with the reply the winner stored.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,20 @@ class IncomingMessage:
     body: str
     subject: str | None = None
     thread_reference: str | None = None  # a reference the message itself points at
+    from_raw: str | None = None  # the sender exactly as the carrier gave it
+    from_verified: bool | None = None  # a phone number the metadata lists (None: not a phone)
+
+
+REFERENCE = re.compile(r"\bLW-[0-9A-Z]{4}-[0-9A-Z]{4}\b", re.IGNORECASE)
+
+
+async def quoted_reference(session: AsyncSession, *texts: str | None) -> str | None:
+    """The first `LW-…` reference quoted in `texts` that names a referral we know."""
+    for text in texts:
+        for found in REFERENCE.findall(text or ""):
+            if await repository.get_link(session, found.upper()) is not None:
+                return str(found).upper()
+    return None
 
 
 # (reference, urgency, crisis, joined an open referral) -> the reply text
@@ -50,7 +65,8 @@ async def take(session: AsyncSession, intake: Intake, msg: IncomingMessage, now:
     contact_id = new_id()
     added = await repository.insert_contact_if_new(session, {
         "id": contact_id, "channel": msg.channel, "external_id": msg.external_id,
-        "person_id": msg.person_id, "from_address": msg.from_address, "reference": None,
+        "person_id": msg.person_id, "from_address": msg.from_address,
+        "from_raw": msg.from_raw, "from_verified": msg.from_verified, "reference": None,
         "ivr_choice": None, "outcome": None, "crisis": False, "subject": msg.subject,
         "body": msg.body, "recording_url": None, "reply": None, "ack_message_id": None,
         "created_at": now, "updated_at": now})
@@ -67,7 +83,8 @@ async def take(session: AsyncSession, intake: Intake, msg: IncomingMessage, now:
     contact.reference, contact.crisis = reference, check.is_crisis
     contact.reply = render(reference, _urgency(check), check.is_crisis, joined)
     if check.is_crisis:
-        followup.crisis_alert(session, contact_id=contact.id, reference=reference, now=now)
+        await followup.crisis_alert(session, contact_id=contact.id, reference=reference,
+                                    now=now)
         await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                     person_id=msg.person_id, channel=msg.channel,
                                     reason="crisis_message", risk="crisis",
@@ -86,16 +103,22 @@ async def _refer(session: AsyncSession, intake: Intake, msg: IncomingMessage, co
                  check: CrisisCheck, now: datetime) -> tuple[str, bool]:
     """(reference, joined): join the thread or the open referral, or start a self-referral.
 
-    Crisis language always raises a new emergency referral, even inside an open one, so
-    the emergency is routed at once rather than waiting behind a routine deadline.
+    Crisis language joins the person's open emergency referral (the thread's, or any other
+    recent one) and otherwise raises a new emergency referral, even inside an open routine
+    one, so the emergency is routed at once rather than waiting behind a routine deadline.
     """
-    if not check.is_crisis:
-        if msg.thread_reference and await repository.get_link(session, msg.thread_reference):
-            return msg.thread_reference, True
-        link = await followup.open_referral(session, msg.person_id, now,
-                                            intake.config.open_referral_days)
-        if link is not None:
-            return link.reference, True
+    days = intake.config.open_referral_days
+    thread = await repository.get_link(session, msg.thread_reference) \
+        if msg.thread_reference else None
+    if check.is_crisis:
+        if thread is not None and thread.urgency == "emergency":
+            return thread.reference, True
+        link = await followup.open_referral(session, msg.person_id, now, days,
+                                            urgency="emergency")
+    else:
+        link = thread or await followup.open_referral(session, msg.person_id, now, days)
+    if link is not None:
+        return link.reference, True
     reason = (f"Self-referral by {msg.channel}: the message is held by intake "
               f"(contact {contact.id}).")
     reference = await followup.self_referral(

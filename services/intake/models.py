@@ -56,6 +56,9 @@ class PersonIdentifier(Base):
     person_id: Mapped[str] = mapped_column(sa.ForeignKey("person.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     value: Mapped[str] = mapped_column(sa.String(320))
+    # False for a phone number that is possible but not in the metadata's known ranges: kept
+    # (never refused) and shown to whoever calls it as unverified.
+    verified: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime]
 
     __table_args__ = (sa.UniqueConstraint("kind", "value"),)
@@ -86,7 +89,11 @@ class Contact(Base):
     channel: Mapped[str] = mapped_column(sa.String(10))  # voice, sms, email
     external_id: Mapped[str] = mapped_column(sa.String(400))  # CallSid, MessageSid, Message-ID
     person_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    # How to reach the person back: E.164 number or email address, normalised when possible
+    # (else the sender as received), and the sender exactly as the carrier gave it.
     from_address: Mapped[str | None] = mapped_column(sa.String(320))
+    from_raw: Mapped[str | None] = mapped_column(sa.String(320))
+    from_verified: Mapped[bool | None]  # phone only: False when possible but not valid
     reference: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     ivr_choice: Mapped[str | None] = mapped_column(sa.String(20))
     outcome: Mapped[str | None] = mapped_column(sa.String(30))

@@ -20,7 +20,7 @@ from services.common.audit import audit
 from services.common.context import Actor
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
-from services.common.phone import to_e164
+from services.common.phone import person_number
 from services.intake import repository
 from services.intake.models import AuditEntry, Person
 
@@ -46,13 +46,9 @@ def valid_nhs_number(raw: str | None) -> str | None:
 
 
 def normal_phone(raw: str | None) -> str | None:
-    """E.164, or None for a withheld or invalid number."""
-    if not raw:
-        return None
-    try:
-        return to_e164(raw)
-    except ValueError:
-        return None
+    """E.164 for any possible number (unverified ones too), None for a withheld or malformed one."""
+    found = person_number(raw)
+    return found.e164 if found else None
 
 
 def normal_email(raw: str | None) -> str | None:
@@ -203,6 +199,40 @@ async def person_for_phone(session: AsyncSession, phone: str | None, now: dateti
     if found or not create:
         return found
     return (await resolve(session, Subject(phone=e164), now)).person_id
+
+
+async def person_for_sender(session: AsyncSession, kind: Literal["phone", "email"],
+                            value: str | None, thread_reference: str | None,
+                            now: datetime) -> str | None:
+    """The person behind a message's sender (`value`, normalised), created if new.
+
+    A message that belongs to a known referral (it quotes its reference or answers its thread)
+    joins that referral's person: a sender nobody holds yet becomes one more way to reach
+    them. When the sender already belongs to someone else, the two cannot be joined safely:
+    the sender's person is kept and a possible match is flagged for staff.
+    """
+    link = await repository.get_link(session, thread_reference) if thread_reference else None
+    owner = link.person_id if link is not None else None
+    if value is None:
+        return owner
+    found = await repository.person_for_identifier(session, kind, value)
+    if owner is None:
+        if found is not None:
+            return found
+        subject = Subject(phone=value) if kind == "phone" else Subject(email=value)
+        return (await resolve(session, subject, now)).person_id
+    if found is None:
+        if await repository.add_identifier_if_new(session, owner, kind, value, now):
+            return owner
+        found = await repository.person_for_identifier(session, kind, value)  # a twin won
+        if found is None:  # pragma: no cover - the identifier was just taken
+            return owner
+    if found != owner:
+        await repository.flag_possible_match(session, {
+            "id": new_id(), "person_id": found, "candidate_id": owner,
+            "reasons": [f"same_{kind}_quoted_reference"], "status": "open", "created_at": now,
+            "resolved_at": None})
+    return found
 
 
 async def merge(session: AsyncSession, survivor_id: str, other_id: str, actor: Actor,

@@ -10,10 +10,12 @@ from sqlalchemy import Insert, desc, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import insert_for
+from services.common.phone import is_verified
 from services.intake.models import (
     Callback,
     CallbackAttempt,
     Contact,
+    OutboxMessage,
     Person,
     PersonIdentifier,
     PossibleMatch,
@@ -52,6 +54,13 @@ async def contact_by_external(session: AsyncSession, channel: str,
 
 async def get_contact(session: AsyncSession, contact_id: str) -> Contact | None:
     return await session.get(Contact, contact_id)
+
+
+async def contacts_by_id(session: AsyncSession, ids: set[str]) -> dict[str, Contact]:
+    if not ids:
+        return {}
+    found = await session.scalars(select(Contact).where(Contact.id.in_(ids)))
+    return {c.id: c for c in found}
 
 
 async def contacts_for_reference(session: AsyncSession, reference: str) -> Sequence[Contact]:
@@ -98,8 +107,11 @@ async def people_named(session: AsyncSession, family_name: str) -> Sequence[Pers
 
 async def add_identifier_if_new(session: AsyncSession, person_id: str, kind: str, value: str,
                                 now: datetime) -> bool:
-    """Attach an identifier unless someone already holds it; True when attached."""
-    values = {"person_id": person_id, "kind": kind, "value": value, "created_at": now}
+    """Attach an identifier unless someone already holds it; True when attached. A phone
+    number outside the metadata's known ranges is attached flagged unverified."""
+    verified = kind != "phone" or is_verified(value)
+    values = {"person_id": person_id, "kind": kind, "value": value, "verified": verified,
+              "created_at": now}
     return await _inserted(session, PersonIdentifier, values)
 
 
@@ -144,12 +156,14 @@ async def link_for_referral(session: AsyncSession, referral_id: str) -> Referral
     return (await session.scalars(stmt)).first()
 
 
-async def open_link_for_person(session: AsyncSession, person_id: str,
-                               since: datetime) -> ReferralLink | None:
-    """The newest referral for this person opened after `since`."""
+async def open_link_for_person(session: AsyncSession, person_id: str, since: datetime,
+                               *, urgency: str | None = None) -> ReferralLink | None:
+    """The newest referral for this person opened after `since` (of `urgency`, if given)."""
     stmt = (select(ReferralLink)
             .where(ReferralLink.person_id == person_id, ReferralLink.opened_at >= since)
             .order_by(desc(ReferralLink.opened_at)).limit(1))
+    if urgency is not None:
+        stmt = stmt.where(ReferralLink.urgency == urgency)
     return (await session.scalars(stmt)).first()
 
 
@@ -163,6 +177,19 @@ async def add_link_if_new(session: AsyncSession, values: dict[str, Any]) -> bool
 async def add_callback_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
     """One callback per contact and reason, however often a status callback repeats."""
     return await _inserted(session, Callback, values)
+
+
+async def open_crisis_callback(session: AsyncSession, person_id: str) -> Callback | None:
+    stmt = select(Callback).where(Callback.person_id == person_id, Callback.status == "open",
+                                  Callback.risk == "crisis")
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def outbox_key_taken(session: AsyncSession, key: str) -> bool:
+    """Whether an outbox row with this idempotency key exists (written or pending here)."""
+    await session.flush()
+    stmt = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+    return (await session.scalar(stmt)) is not None
 
 
 async def open_callbacks(session: AsyncSession, limit: int) -> Sequence[Callback]:

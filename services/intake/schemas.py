@@ -40,6 +40,8 @@ class IdentifierRead(BaseModel):
 
     kind: str
     value: str
+    verified: bool = Field(description="False for a phone number that is possible but not in a "
+                                       "range the numbering metadata lists: accepted, unverified.")
 
 
 class PersonRead(BaseModel):
@@ -80,6 +82,13 @@ class ContactRead(BaseModel):
     id: str
     channel: str
     person_id: str | None
+    from_address: str | None = Field(
+        description="How to reach the person back: E.164 number or email address, normalised "
+                    "when possible, else the sender as received (null: withheld).")
+    from_raw: str | None = Field(description="The sender exactly as the carrier gave it.")
+    from_verified: bool | None = Field(
+        description="Phone numbers only: false when the number is possible but not in a range "
+                    "the numbering metadata lists (call it; it may still be real).")
     reference: str | None
     ivr_choice: str | None
     outcome: str | None
@@ -90,12 +99,25 @@ class ContactRead(BaseModel):
     created_at: datetime
 
 
+class ReachBack(BaseModel):
+    """How to return a callback: the contact's number or address."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    from_address: str | None = Field(description="E.164 or email address, normalised.")
+    from_raw: str | None = Field(description="Exactly as received from the carrier.")
+    from_verified: bool | None = Field(
+        description="Phone only: false for a possible number the metadata does not list yet.")
+
+
 class CallbackRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
     contact_id: str
     person_id: str | None
+    reach: ReachBack | None = Field(
+        default=None, description="How to reach the person back (from the contact).")
     channel: str
     reason: str
     risk: str

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import enqueue
+from services.common.phone import person_number
 from services.intake import messages, repository
 from services.intake.models import OutboxMessage
-from services.intake.people import normal_phone, person_for_phone
+from services.intake.people import normal_phone, person_for_sender
 from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,16 @@ async def defer_reply(session: AsyncSession, form: Mapping[str, str], now: datet
 async def from_person(session: AsyncSession, intake: Intake, form: Mapping[str, str],
                       now: datetime) -> str | None:
     """A person's message: a contact, a referral or a join, and the reply (None if opted out)."""
-    sender = normal_phone(form.get("From"))
-    person_id = await person_for_phone(session, sender, now, create=True)
+    raw = (form.get("From") or "")[:320] or None
+    number = person_number(raw)
+    sender = number.e164 if number else None
+    body = form.get("Body", "")[:5000]
+    thread = await messages.quoted_reference(session, body)  # even in a crisis text
+    person_id = await person_for_sender(session, "phone", sender, thread, now)
     incoming = messages.IncomingMessage(
-        channel="sms", external_id=form["MessageSid"][:400],
-        from_address=sender or (form.get("From") or "")[:320] or None,
-        person_id=person_id, body=form.get("Body", "")[:5000])
+        channel="sms", external_id=form["MessageSid"][:400], from_address=sender or raw,
+        person_id=person_id, body=body, thread_reference=thread, from_raw=raw,
+        from_verified=number.verified if number else None)
     outcome = await messages.take(session, intake, incoming, now, messages.sms_reply(intake))
     if sender and await repository.is_opted_out(session, sender):
         return None

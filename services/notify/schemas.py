@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
-from services.common.phone import E164Phone
+from services.common.phone import E164Phone, PersonPhone
 
 Urgency = Literal["emergency", "very_urgent", "urgent", "routine"]
 Reference = Field(pattern=r"^[A-Z]{2}-[0-9A-Z]{4}-[0-9A-Z]{4}$", max_length=20)
@@ -79,7 +79,7 @@ class PersonMessageIn(BaseModel):
 
     message_key: str = Field(min_length=1, max_length=200)
     template: Literal["caller_confirmation", "crisis_signposting"]
-    to: E164Phone
+    to: PersonPhone  # a person's number: possible is enough (see services.common.phone)
     reference: str | None = Reference
     urgency: Urgency = "urgent"
     respond_by: AwareDatetime | None = None

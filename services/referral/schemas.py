@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from services.common.phone import E164Phone
+from services.common.phone import PersonPhone
 from services.referral.nhs import normalise_nhs_number
 from services.referral.routing import Need, Urgency
 
@@ -35,7 +35,9 @@ class Subject(_In):
     family_name: str | None = Field(default=None, max_length=100)
     date_of_birth: date | None = None
     nhs_number: NhsNumber | None = Field(default=None, description="Ten digits, checked.")
-    phone: E164Phone | None = Field(default=None, description="Any UK format; stored as E.164.")
+    phone: PersonPhone | None = Field(
+        default=None, description="Any UK format; stored as E.164. A possible number that the "
+        "numbering metadata does not list yet is accepted; intake marks it unverified.")
     email: EmailStr | None = None
     address: str | None = Field(default=None, max_length=500,
                                 description="Postal address lines; needs `postcode` too.")
@@ -66,7 +68,7 @@ class Consent(_In):
 class Referrer(_In):
     name: str | None = Field(default=None, max_length=200)
     role: str | None = Field(default=None, max_length=200)
-    phone: E164Phone | None = None
+    phone: PersonPhone | None = None
     email: EmailStr | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -11,26 +12,49 @@ from services.common.deps import ClockDep, SessionDep, StaffDep
 from services.common.errors import Conflict, NotFound
 from services.intake import repository
 from services.intake.models import AuditEntry, Callback, CallbackAttempt
-from services.intake.schemas import AttemptCreate, AttemptRead, CallbackDetail, CallbackRead
+from services.intake.schemas import (
+    AttemptCreate,
+    AttemptRead,
+    CallbackDetail,
+    CallbackRead,
+    ReachBack,
+)
 
 router = APIRouter(prefix="/api/v1/callbacks", tags=["callbacks"])
 CLOSING = frozenset({"reached", "closed"})
 
 
+async def _reads(session: SessionDep, callbacks: Sequence[Callback]) -> list[CallbackRead]:
+    """Each callback with how to reach the person back (its contact's number or address)."""
+    contacts = await repository.contacts_by_id(session, {c.contact_id for c in callbacks})
+    out = []
+    for callback in callbacks:
+        read = CallbackRead.model_validate(callback)
+        contact = contacts.get(callback.contact_id)
+        read.reach = ReachBack.model_validate(contact) if contact is not None else None
+        out.append(read)
+    return out
+
+
 @router.get("", response_model=list[CallbackRead])
-async def list_callbacks(session: SessionDep, _: StaffDep,
-                         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Callback]:
+async def list_callbacks(session: SessionDep, actor: StaffDep, clock: ClockDep,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 100
+                         ) -> list[CallbackRead]:
     """Open callbacks across voice, SMS and email: crisis first, then high, medium and routine
     risk, each by the earliest `due_at`. Missed and abandoned calls, calls where nobody on the
-    crisis route answered, messages left for the team or a key worker, and crisis texts."""
-    return list(await repository.open_callbacks(session, limit))
+    crisis route answered, messages left for the team or a key worker, and crisis texts.
+    Each carries `reach`: the number or address to call back, normalised and as received
+    (`from_verified: false` for a number the metadata does not list yet). Audited."""
+    found = await _reads(session, await repository.open_callbacks(session, limit))
+    audit(session, AuditEntry, actor, "read_list", "callback", "open", clock.now())
+    return found
 
 
 async def _detail(session: SessionDep, callback: Callback) -> CallbackDetail:
     log = [AttemptRead.model_validate(a) for a in await repository.attempts_of(session,
                                                                                 callback.id)]
-    return CallbackDetail.model_validate({**CallbackRead.model_validate(callback).model_dump(),
-                                          "attempt_log": log})
+    read = (await _reads(session, [callback]))[0]
+    return CallbackDetail.model_validate({**read.model_dump(), "attempt_log": log})
 
 
 @router.get("/{callback_id}", response_model=CallbackDetail)
