@@ -24,6 +24,7 @@ from gateway import spool
 from gateway.breaker import Breaker
 from gateway.config import GatewaySettings
 from gateway.failsafe import failsafe_twiml, sms_holding_twiml
+from gateway.identity.gate import Identity
 from gateway.keys import KeyStore
 from gateway.models import KIT_MODELS
 from gateway.openapi import OpenApiCache
@@ -84,6 +85,7 @@ class Gateway:
                            docs_url=None, redoc_url=None, openapi_url=None)
         install_error_handlers(self.ops)
         self.ops.include_router(ops_router)
+        self.identity = Identity(settings)
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +112,7 @@ class Gateway:
             breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
+        self.identity.start(db, clock, self.state.limits.storage)
         tasks = [asyncio.create_task(relay.run_forever(), name="spool-relay"),
                  asyncio.create_task(relay.keep_tidy(
                      KIT_MODELS.inbox, timedelta(days=self.settings.outbox_retention_days)),
@@ -129,7 +132,9 @@ class Gateway:
         if scope["type"] != "http":
             await self.ops(scope, receive, send)
             return
-        route = match(scope["path"])
+        # The sign-in pages are the gateway's own; the rest of /desk/ needs a session.
+        own_page = Identity.serves(scope["path"])
+        route = None if own_page else match(scope["path"])
         raw_rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = raw_rid if _RID.match(raw_rid) else uuid.uuid4().hex
         token = request_id_var.set(rid)
@@ -144,7 +149,9 @@ class Gateway:
             await send(message)
 
         try:
-            if route is None:
+            if own_page:
+                await self.identity.app(scope, receive, tracked)
+            elif route is None:
                 await self.ops(scope, receive, tracked)
             else:
                 await self._handle(route, scope, receive, tracked, rid)
@@ -171,8 +178,12 @@ class Gateway:
         path, query = scope["path"], scope["query_string"].decode("latin-1")
         content_type = headers.get(b"content-type", b"").decode("latin-1")
 
-        principal = await self._authenticate(route, path, query, headers, body, content_type,
-                                             send)
+        if route.auth == "session":
+            principal = await self.identity.authenticate(scope["method"], path, headers, body,
+                                                         content_type, send)
+        else:
+            principal = await self._authenticate(route, path, query, headers, body,
+                                                 content_type, send)
         if principal is None:
             return
         if not await self._within_limits(route, path, principal, scope, send):
@@ -271,6 +282,9 @@ class Gateway:
         message (webhooks are spooled and replayed), an honest 502/504 to an API client."""
         state = self.state
         assert state is not None
+        if route.auth == "session":
+            await self.identity.unavailable(send)
+            return
         if route.auth == "key":
             status = 504 if upstream is None else 502
             await _send(send, status, PROBLEM_JSON.encode(),

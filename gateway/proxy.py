@@ -9,9 +9,13 @@ import aiohttp
 from gateway.routes import Route
 from services.common.context import (
     H_ACTOR_KIND,
+    H_CSRF,
     H_INTERNAL_TOKEN,
     H_KEY_ID,
+    H_KEYWORKER_ID,
     H_ORG,
+    H_PERSON_ID,
+    H_PERSON_ROLE,
     H_REQUEST_ID,
     H_ROLE,
     INTERNAL_HEADERS,
@@ -43,6 +47,11 @@ class Principal:
     key_id: str | None = None
     org: str | None = None
     role: str | None = None
+    # A signed-in person (kind "person"): account, role, linked key worker, CSRF token.
+    person_id: str | None = None
+    person_role: str | None = None
+    keyworker_id: str | None = None
+    csrf: str | None = None
 
 
 class Forwarder:
@@ -50,7 +59,7 @@ class Forwarder:
 
     def __init__(self, settings: Settings) -> None:
         self._bases = {name: settings.service_url(name)
-                       for name in ("intake", "referral", "keyperson", "notify")}
+                       for name in ("intake", "referral", "keyperson", "notify", "desk")}
         self._token = settings.internal_secret
         self._session: aiohttp.ClientSession | None = None
 
@@ -76,6 +85,11 @@ class Forwarder:
             headers[H_KEY_ID] = principal.key_id
             headers[H_ORG] = principal.org or ""
             headers[H_ROLE] = principal.role or ""
+        if principal.person_id:
+            headers[H_PERSON_ID] = principal.person_id
+            headers[H_PERSON_ROLE] = principal.person_role or ""
+            headers[H_KEYWORKER_ID] = principal.keyworker_id or ""
+            headers[H_CSRF] = principal.csrf or ""
         return headers
 
     async def forward(self, route: Route, method: str, path: str, query: str,

@@ -7,7 +7,8 @@ from typing import Literal
 
 from services.common.settings import ServiceName
 
-Auth = Literal["twilio", "email", "key"]
+# "session": a person signed in to the desk (gateway/identity).
+Auth = Literal["twilio", "email", "key", "session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/contacts", "intake", "key"),
     Route("/api/v1/handoffs", "notify", "key"),
     Route("/api/v1/alerts", "notify", "key"),
+    Route("/desk", "desk", "session"),
 )
 
 

@@ -125,6 +125,12 @@ async def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    from gateway.identity.cli import run
+
+    return asyncio.run(run(args))
+
+
 def cmd_routing(args: argparse.Namespace) -> int:
     from services.referral.routing_cases import run_routing_test
 
@@ -169,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     k = keys_sub.add_parser("revoke", help="revoke a key by id or prefix")
     k.add_argument("key_id")
     p.set_defaults(func=cmd_keys)
+
+    from gateway.identity.cli import add_parser as add_staff_parser
+
+    add_staff_parser(sub)
+    sub.choices["staff"].set_defaults(func=cmd_staff)
 
     p = sub.add_parser("routing", help="routing rules tools")
     routing_sub = p.add_subparsers(dest="routing_command", required=True, metavar="ACTION")

@@ -23,6 +23,6 @@ def audit(
     row = model()
     row.at, row.request_id, row.action = now, request_id_var.get(), action
     row.actor_kind, row.actor_id, row.actor_org, row.actor_role = (
-        actor.kind, actor.key_id, actor.org, actor.role)
+        actor.kind, actor.id, actor.org, actor.role or actor.person_role)
     row.entity_type, row.entity_id = entity_type, entity_id
     session.add(row)

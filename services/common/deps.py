@@ -9,7 +9,19 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
-from services.common.context import H_ACTOR_KIND, H_KEY_ID, H_ORG, H_ROLE, Actor, ActorKind, Role
+from services.common.context import (
+    H_ACTOR_KIND,
+    H_KEY_ID,
+    H_KEYWORKER_ID,
+    H_ORG,
+    H_PERSON_ID,
+    H_PERSON_ROLE,
+    H_ROLE,
+    Actor,
+    ActorKind,
+    PersonRole,
+    Role,
+)
 from services.common.errors import ProblemError
 from services.common.http import ServiceClient
 from services.common.kit import Kit
@@ -55,7 +67,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientDep = Annotated[ServiceClient, Depends(get_client)]
 
 _ROLES: dict[str, Role] = {"partner": "partner", "staff": "staff", "admin": "admin"}
-_KINDS: tuple[ActorKind, ...] = ("key", "twilio", "email", "service", "system", "anonymous")
+_KINDS: tuple[ActorKind, ...] = ("key", "twilio", "email", "service", "system", "anonymous",
+                                 "person")
+_PERSON_ROLES: dict[str, PersonRole] = {"key_worker": "key_worker",
+                                        "coordinator": "coordinator", "admin": "admin"}
 
 
 async def get_actor(request: Request) -> Actor:
@@ -63,6 +78,10 @@ async def get_actor(request: Request) -> Actor:
     h = request.headers
     kind_raw = h.get(H_ACTOR_KIND, "service")
     kind: ActorKind = next((k for k in _KINDS if k == kind_raw), "anonymous")
+    if kind == "person":
+        return Actor(kind=kind, person_id=h.get(H_PERSON_ID),
+                     person_role=_PERSON_ROLES.get(h.get(H_PERSON_ROLE, "")),
+                     keyworker_id=h.get(H_KEYWORKER_ID) or None)
     return Actor(kind=kind, key_id=h.get(H_KEY_ID), org=h.get(H_ORG),
                  role=_ROLES.get(h.get(H_ROLE, "")))
 

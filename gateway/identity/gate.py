@@ -1,0 +1,210 @@
+"""What the gateway asks of identity: is this path a sign-in page, who holds this cookie, is
+this form's CSRF token right; and the sign-in, enrolment and sign-out the pages need."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from limits.aio.storage import Storage
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+from starlette.types import Send
+
+from gateway.identity import accounts
+from gateway.identity.attempts import SignInLimits
+from gateway.identity.config import IdentitySettings
+from gateway.identity.models import StaffAccount, StaffInvitation
+from gateway.identity.pages import build_app, make_pages
+from gateway.identity.sessions import COOKIE, Csrf, Person, SessionStore
+from gateway.models import AuditEntry
+from gateway.proxy import Principal
+from services.common.audit import audit
+from services.common.clock import Clock
+from services.common.context import Actor
+from services.common.db import Database
+from services.common.settings import Settings
+from services.common.web.security import content_security_policy
+
+log = logging.getLogger("gateway.identity")
+PAGES = frozenset({"/desk/sign-in", "/desk/sign-out"})
+PAGE_PREFIXES = ("/desk/invite/", "/desk/static/nhsuk/", "/desk/static/kit/",
+                 "/desk/static/identity/")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Identity:
+    def __init__(self, settings: Settings, cfg: IdentitySettings | None = None) -> None:
+        self.settings = settings
+        self.cfg = cfg or IdentitySettings()
+        self.csrf = Csrf(settings.internal_secret)
+        self.secure = settings.public_base_url.startswith("https://")
+        self.pages = make_pages()
+        self.app = build_app(self)
+        self._db: Database | None = None
+        self._clock: Clock | None = None
+        self._sessions: SessionStore | None = None
+        self._limits: SignInLimits | None = None
+
+    def start(self, db: Database, clock: Clock, storage: Storage) -> None:
+        self._db, self._clock = db, clock
+        self._sessions = SessionStore(db.sessionmaker, timedelta(minutes=self.cfg.idle_minutes),
+                                      timedelta(hours=self.cfg.absolute_hours))
+        self._limits = SignInLimits(storage, self.cfg.max_failures_per_account,
+                                    self.cfg.max_failures_per_address, self.cfg.lockout_minutes)
+
+    @property
+    def db(self) -> Database:
+        assert self._db is not None, "identity not started"
+        return self._db
+
+    @property
+    def clock(self) -> Clock:
+        assert self._clock is not None, "identity not started"
+        return self._clock
+
+    @staticmethod
+    def serves(path: str) -> bool:
+        """Paths the gateway answers itself, without a session."""
+        return path in PAGES or path.startswith(PAGE_PREFIXES)
+
+    def set_cookie(self, resp: Response, name: str, value: str, max_age: int | None = None) -> None:
+        resp.set_cookie(name, value, max_age=max_age, path="/desk", httponly=True,
+                        samesite="lax", secure=self.secure)
+
+    async def resolve(self, cookie: str | None) -> Person | None:
+        assert self._sessions is not None
+        return await self._sessions.resolve(cookie, self.clock.now())
+
+    async def person(self, headers: dict[bytes, bytes]) -> Person | None:
+        """The signed-in person of a request's session cookie, or None."""
+        return await self.resolve(_cookie(headers.get(b"cookie", b""), COOKIE))
+
+    def csrf_ok(self, method: str, person: Person, body: bytes, content_type: str) -> bool:
+        """A state-changing desk request carries its session's CSRF token in `csrf_token`."""
+        if method in SAFE_METHODS:
+            return True
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return False
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=200)
+        return self.csrf.valid(person.session_token, (fields.get("csrf_token") or [""])[0])
+
+    async def authenticate(self, method: str, path: str, headers: dict[bytes, bytes],
+                           body: bytes, content_type: str, send: Send) -> Principal | None:
+        """The person a `/desk/…` request is from, or None once it has been answered: a
+        redirect to sign in (saying nothing about anyone), or a refusal of a forged form."""
+        person = await self.person(headers)
+        if person is None:
+            target = "/desk/sign-in"
+            if method in SAFE_METHODS and path != "/desk/":
+                target += "?next=" + quote(path, safe="/")
+            await _answer(send, 303, b"", [(b"location", target.encode())])
+            return None
+        if not self.csrf_ok(method, person, body, content_type):
+            log.warning("desk form refused: CSRF token missing or wrong",
+                        extra={"event": "identity.csrf_refused"})
+            html = self.pages.render("error.jinja", {"status": 403}).encode()
+            await _answer(send, 403, html, [(b"content-type", b"text/html; charset=utf-8")])
+            return None
+        return Principal(kind="person", person_id=person.account_id, person_role=person.role,
+                         keyworker_id=person.keyworker_id,
+                         csrf=self.csrf.token(person.session_token))
+
+    async def unavailable(self, send: Send) -> None:
+        """The desk did not answer: an NHS.UK error page, never a stack trace."""
+        html = self.pages.render("error.jinja", {"status": 503}).encode()
+        await _answer(send, 503, html, [(b"content-type", b"text/html; charset=utf-8"),
+                                        (b"retry-after", b"2")])
+
+    async def sign_in(self, email: str, password: str, code: str, address: str) -> str | None:
+        """A new session's cookie value, or None (wrong, locked out or disabled)."""
+        assert self._limits is not None
+        key = accounts.normal_email(email)
+        if await self._limits.locked(key, address):
+            await self._audit_anon("signin_locked", key)
+            return None
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            account = await accounts.verify(session, email=email, password=password, code=code,
+                                            now=now)
+            if account is not None:
+                token = self._start(session, account, "totp")
+        if account is None:
+            if await self._limits.failed(key, address) or await self._limits.locked(key, address):
+                log.warning("sign-in locked out", extra={"event": "identity.lockout"})
+                await self._audit_anon("lockout", key)
+            else:
+                await self._audit_anon("signin_failed", key)
+            return None
+        await self._limits.succeeded(key)
+        return token
+
+    def _start(self, session: AsyncSession, account: StaffAccount, method: str) -> str:
+        now = self.clock.now()
+        audit(session, AuditEntry, _actor(account), "signin", "staff_account", account.id, now)
+        return SessionStore.start(session, account, method, now)
+
+    async def invitation(self, token: str) -> tuple[StaffInvitation, StaffAccount] | None:
+        if len(token) > 100:
+            return None
+        async with self.db.sessionmaker() as session:
+            return await accounts.open_invitation(session, token, self.clock.now())
+
+    async def enrol(self, token: str, password: str, code: str) -> str:
+        """Set up the invitee's sign-in and start their session; raises AccountError."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            found = await accounts.open_invitation(session, token, now)
+            if found is None:
+                raise accounts.AccountError("password", "This invitation has been used or "
+                                                        "has expired.")
+            inv, account = found
+            await accounts.enrol(session, inv, account, password=password, code=code, now=now,
+                                 min_password_length=self.cfg.min_password_length)
+            audit(session, AuditEntry, _actor(account), "enrol", "staff_account", account.id,
+                  now)
+            return self._start(session, account, "totp")
+
+    async def sign_out(self, cookie: str) -> None:
+        assert self._sessions is not None
+        await self._sessions.end(cookie, self.clock.now())
+
+    async def _audit_anon(self, action: str, email: str) -> None:
+        """Failed and refused sign-ins are audited against the account, when there is one."""
+        from sqlalchemy import select
+
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            account_id = await session.scalar(select(StaffAccount.id)
+                                              .where(StaffAccount.email == email))
+            audit(session, AuditEntry, Actor(kind="anonymous"), action, "staff_account",
+                  account_id or "unknown", now)
+
+
+def _actor(account: StaffAccount) -> Actor:
+    role: Any = account.role
+    return Actor(kind="person", person_id=account.id, person_role=role,
+                 keyworker_id=account.keyworker_id)
+
+
+def _cookie(raw: bytes, name: str) -> str | None:
+    for part in raw.decode("latin-1").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value or None
+    return None
+
+
+_PAGE_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+                 (b"referrer-policy", b"no-referrer"),
+                 (b"content-security-policy", content_security_policy().encode())]
+
+
+async def _answer(send: Send, status: int, body: bytes,
+                  headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, *_PAGE_HEADERS,
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+// passkeys: filled in when WebAuthn sign-in lands
