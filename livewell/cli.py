@@ -131,6 +131,59 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return asyncio.run(run(args))
 
 
+def cmd_deadletters(args: argparse.Namespace) -> int:
+    return asyncio.run(_deadletters(args))
+
+
+async def _deadletters(args: argparse.Namespace) -> int:
+    """List the outbox rows the relays gave up on, or re-queue one (`service:id`)."""
+    import importlib
+
+    from services.common import deadletters
+    from services.common.clock import Clock
+    from services.common.db import Database
+    from services.common.migrations import MIGRATED
+
+    settings = Settings()
+    if args.deadletters_command == "replay":
+        try:
+            service, row_id = deadletters.parse_name(args.id)
+        except ValueError as exc:
+            print(f"livewell deadletters replay: {exc}", file=sys.stderr)
+            return 2
+        if service not in MIGRATED:
+            print(f"livewell deadletters replay: no service {service!r} "
+                  f"(one of {', '.join(MIGRATED)})", file=sys.stderr)
+            return 2
+        services = [service]
+    else:
+        services = [args.service] if args.service else list(MIGRATED)
+    found: list[deadletters.DeadLetter] = []
+    for service in services:
+        module = "gateway.models" if service == "gateway" else f"services.{service}.models"
+        model = importlib.import_module(module).KIT_MODELS.outbox
+        db = Database(settings, service)
+        try:
+            if args.deadletters_command == "replay":
+                if not await deadletters.replay(db, model, row_id, Clock().now()):
+                    print(f"No dead letter {args.id} (never dead, or already replayed).",
+                          file=sys.stderr)
+                    return 1
+                print(f"Re-queued {args.id}; the {service} relay sends it within a second.")
+                return 0
+            found += await deadletters.list_dead(db, model, service)
+        finally:
+            await db.dispose()
+    if args.json:
+        print(json.dumps([deadletters.as_json(d) for d in found]))
+    elif not found:
+        print("No dead letters.")
+    for d in [] if args.json else found:
+        print(f"{d.name:<16} {d.dead_at:%Y-%m-%d %H:%M} {d.target:<10} tries {d.attempts:<3} "
+              f"{d.last_error or '-':<24} {d.key}")
+    return 0
+
+
 def cmd_routing(args: argparse.Namespace) -> int:
     from services.referral.routing_cases import run_routing_test
 
@@ -180,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_staff_parser(sub)
     sub.choices["staff"].set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("deadletters", help="outbox messages the relays gave up on")
+    dead_sub = p.add_subparsers(dest="deadletters_command", required=True, metavar="ACTION")
+    d = dead_sub.add_parser("list", help="list dead letters, newest first (never payloads)")
+    d.add_argument("--service", choices=SERVABLE, help="only this service's outbox")
+    d.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    d = dead_sub.add_parser("replay", help="re-queue one dead letter, once")
+    d.add_argument("id", help="as listed: service:id, e.g. referral:42")
+    p.set_defaults(func=cmd_deadletters)
 
     p = sub.add_parser("routing", help="routing rules tools")
     routing_sub = p.add_subparsers(dest="routing_command", required=True, metavar="ACTION")

@@ -62,7 +62,8 @@ def create_service_app(
         await client.start()
         clock = Clock()
         relay = OutboxRelay(db, models.outbox, client, clock,
-                            poll_seconds=settings.relay_poll_seconds)
+                            poll_seconds=settings.relay_poll_seconds,
+                            max_failures=settings.outbox_max_failures)
         kit = Kit(service=service, settings=settings, db=db, clock=clock, client=client,
                   relay=relay, models=models)
         app.state.kit = kit

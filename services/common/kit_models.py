@@ -17,6 +17,11 @@ from services.common.db import JSONType, UTCDateTime
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# The claim's partial index holds only rows still waiting, so it stays small however many
+# delivered rows the retention keeps.
+_WAITING = "delivered_at IS NULL AND dead_at IS NULL"
+
+
 class OutboxMixin:
     """An event written in the same transaction as the change it announces."""
 
@@ -35,11 +40,42 @@ class OutboxMixin:
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 0 emergency … 3 routine (`outbox.priority_for`): the relay claims the most urgent first.
+    priority: Mapped[int] = mapped_column(sa.SmallInteger, default=2,
+                                          server_default=sa.text("2"))
+    # Failures in a row with the same `last_error`; at the relay's limit it is a dead letter.
+    failures: Mapped[int] = mapped_column(sa.SmallInteger, default=0,
+                                          server_default=sa.text("0"))
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[sa.Index]:
+    def __table_args__(cls) -> tuple[sa.Index, ...]:
         # A fresh Index per class: several services' models may be loaded in one process.
-        return (sa.Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),)
+        return (sa.Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),
+                sa.Index("ix_outbox_urgent", "priority", "next_attempt_at",
+                         sqlite_where=sa.text(_WAITING), postgresql_where=sa.text(_WAITING)))
+
+
+def add_outbox_priority() -> None:
+    """Migration step: the outbox's `priority` and `failures` columns and the claim's index
+    (each service's migration that adds them calls this)."""
+    from alembic import op
+
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("priority", sa.SmallInteger, nullable=False,
+                                   server_default=sa.text("2")))
+        batch.add_column(sa.Column("failures", sa.SmallInteger, nullable=False,
+                                   server_default=sa.text("0")))
+    op.create_index("ix_outbox_urgent", "outbox", ["priority", "next_attempt_at"],
+                    sqlite_where=sa.text(_WAITING), postgresql_where=sa.text(_WAITING))
+
+
+def drop_outbox_priority() -> None:
+    from alembic import op
+
+    op.drop_index("ix_outbox_urgent", "outbox")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("failures")
+        batch.drop_column("priority")
 
 
 class InboxMixin:

@@ -5,6 +5,16 @@
 with the row's idempotency key, and records the outcome; failures are retried with backoff.
 Receivers de-duplicate with the inbox (`services.common.inbox`). A delay turns a row into a
 durable timer; `target="local"` runs a handler of this service in its own transaction.
+
+Urgency first: each row has a `priority` (0 emergency … 3 routine, from the payload's
+`urgency` unless given), and a claim takes the most urgent due rows first, by due time within
+a priority. So routine work is never starved, a quarter of every claim (`OLDEST_SHARE`) goes
+to the rows that have waited longest, whatever their priority.
+
+Giving up: a row that fails the same way (same error) `max_failures` times in a row becomes a
+dead letter, and the duty coordinators are alerted through notify (`on_dead`). A receiver that
+is unreachable, busy (429) or unavailable (503) is not the message's fault: that waits, and
+never counts. `livewell deadletters list|replay` shows dead letters and re-queues one.
 """
 
 from __future__ import annotations
@@ -33,8 +43,22 @@ log = logging.getLogger(__name__)
 ReplyHandler = Callable[[AsyncSession, dict[str, Any], Any], Awaitable[None]]
 LocalHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 Sender = Callable[[OutboxMixin], Awaitable[ServiceResponse]]
+DeadHook = Callable[[AsyncSession, OutboxMixin, str], Awaitable[None]]
 RETRIABLE_4XX = frozenset({408, 409, 423, 425, 429})
+# Answers that say the receiver, not this message, is the trouble: retried without counting.
+UNAVAILABLE = frozenset({429, 503})
 MAX_BACKOFF = 300.0
+DEFAULT_MAX_FAILURES = 8
+PRIORITY = {"emergency": 0, "very_urgent": 1, "urgent": 2, "routine": 3}
+DEFAULT_PRIORITY = 2  # rows that carry no urgency: after emergencies, before routine work
+OLDEST_SHARE = 4  # one row in this many of a claim is the longest-waiting, whatever its priority
+DEAD_LETTER_KEY = "dead_letter:"
+
+
+def priority_for(urgency: object) -> int:
+    """The claim priority of an urgency (0 is claimed first)."""
+    return PRIORITY.get(urgency, DEFAULT_PRIORITY) if isinstance(urgency, str) \
+        else DEFAULT_PRIORITY
 
 
 def enqueue(
@@ -48,11 +72,16 @@ def enqueue(
     now: datetime,
     delay: float = 0.0,
     reply_handler: str | None = None,
+    priority: int | None = None,
 ) -> None:
-    """Add an event to the outbox in the caller's transaction (nothing is sent before commit)."""
+    """Add an event to the outbox in the caller's transaction (nothing is sent before commit).
+
+    `priority` defaults to the one of the payload's `urgency` (`priority_for`)."""
     row = model()
     row.idempotency_key, row.target, row.path, row.payload = key, target, path, payload
     row.reply_handler, row.attempts, row.created_at = reply_handler, 0, now
+    row.priority = priority_for(payload.get("urgency")) if priority is None else priority
+    row.failures = 0
     row.next_attempt_at = now + timedelta(seconds=delay)
     session.add(row)
     session.info["outbox_pending"] = True
@@ -79,6 +108,7 @@ class OutboxRelay:
         lease_seconds: float = 30.0,
         batch: int = 50,
         concurrency: int = 16,
+        max_failures: int = DEFAULT_MAX_FAILURES,
     ) -> None:
         self.db = db
         self.model = model
@@ -88,6 +118,13 @@ class OutboxRelay:
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
         self.concurrency = concurrency
+        self.max_failures = max_failures
+        # `services.intake.models` → intake; `gateway.models` → gateway.
+        self.service = model.__module__.split(".")[-2]
+        # Run in the transaction that makes a row a dead letter; notify replaces it with a
+        # local alert (it would otherwise post the alert to itself).
+        self.on_dead: DeadHook = self._alert_notify
+        self._claims = 0
         self._wake = asyncio.Event()
         self.reply_handlers: dict[str, ReplyHandler] = {}
         self.local_handlers: dict[str, LocalHandler] = {}
@@ -157,18 +194,25 @@ class OutboxRelay:
             mover.cancel()
 
     async def _claim(self, limit: int) -> list[OutboxMixin]:
+        """Up to `limit` due rows: most urgent first, and the oldest share by due time alone
+        (a claim of fewer than `OLDEST_SHARE` rows takes the oldest every `OLDEST_SHARE`th
+        time), so an emergency overtakes a surge and routine work still moves."""
         m = self.model
         now = self.clock.now()
+        self._claims += 1
+        oldest = limit // OLDEST_SHARE or int(self._claims % OLDEST_SHARE == 0)
+        due = (m.delivered_at.is_(None), m.dead_at.is_(None), m.next_attempt_at <= now,
+               or_(m.locked_until.is_(None), m.locked_until < now))
         async with self.db.sessionmaker() as session, session.begin():
-            stmt = (
-                select(m)
-                .where(m.delivered_at.is_(None), m.dead_at.is_(None), m.next_attempt_at <= now,
-                       or_(m.locked_until.is_(None), m.locked_until < now))
-                .order_by(m.next_attempt_at, m.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            rows = list((await session.scalars(stmt)).all())
+            urgent = (select(m).where(*due).order_by(m.priority, m.next_attempt_at, m.id)
+                      .limit(limit - oldest).with_for_update(skip_locked=True))
+            rows = list((await session.scalars(urgent)).all()) if limit > oldest else []
+            if oldest:
+                taken = [row.id for row in rows]
+                waited = (select(m).where(*due, m.id.not_in(taken))
+                          .order_by(m.next_attempt_at, m.id)
+                          .limit(oldest).with_for_update(skip_locked=True))
+                rows += list((await session.scalars(waited)).all())
             for row in rows:
                 row.locked_until = now + self.lease
                 row.attempts += 1
@@ -182,7 +226,7 @@ class OutboxRelay:
         except Exception as exc:
             log.exception("outbox delivery failed", extra={"event": "outbox.error",
                                                            "outbox_id": row.id})
-            await self._retry(row, type(exc).__name__, None)
+            await self._retry(row, type(exc).__name__, None, counts=True)
 
     async def _deliver(self, row: OutboxMixin) -> None:
         if row.target == "local":
@@ -196,7 +240,7 @@ class OutboxRelay:
             sender = self.senders.get(row.target, self._send_internal)
             resp = await sender(row)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            await self._retry(row, type(exc).__name__, None)
+            await self._retry(row, type(exc).__name__, None, counts=False)
             return
         if resp.ok and not row.reply_handler:
             await self._delivered.submit(row.id)
@@ -207,7 +251,8 @@ class OutboxRelay:
                     await self.reply_handlers[row.reply_handler](session, row.payload, resp.body)
             OUTBOX_DELIVERED.labels(row.target).inc()
         elif resp.status >= 500 or resp.status in RETRIABLE_4XX:
-            await self._retry(row, f"http {resp.status}", _retry_after(resp))
+            await self._retry(row, f"http {resp.status}", _retry_after(resp),
+                              counts=resp.status not in UNAVAILABLE)
         else:
             await self._dead(row, f"http {resp.status}")
 
@@ -262,31 +307,69 @@ class OutboxRelay:
                 log.exception("outbox purge failed", extra={"event": "outbox.purge_error"})
             await self.clock.sleep_unless(self._stopped, every_seconds)
 
-    async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None) -> None:
+    async def _retry(self, row: OutboxMixin, error: str, retry_after: float | None, *,
+                     counts: bool) -> None:
+        """Try again later; a failure that `counts` and repeats the last one adds to the row's
+        run of failures, and at `max_failures` the row is given up as a dead letter."""
         m = self.model
+        error = error[:300]
+        failures = row.failures or 0
+        if counts:
+            failures = failures + 1 if row.last_error == error else 1
+            if failures >= self.max_failures:
+                await self._dead(row, error, failures=failures)
+                return
         delay = backoff_seconds(row.attempts, retry_after)
         async with self.db.sessionmaker() as session, session.begin():
             await session.execute(
                 update(m).where(m.id == row.id, m.delivered_at.is_(None))
                 .values(next_attempt_at=self.clock.now() + timedelta(seconds=delay),
-                        locked_until=None, last_error=error[:300])
+                        locked_until=None, last_error=error, failures=failures)
             )
         OUTBOX_RETRIED.labels(row.target).inc()
         log.warning("outbox delivery will be retried",
                     extra={"event": "outbox.retry", "outbox_id": row.id, "target": row.target,
-                           "attempts": row.attempts, "error": error})
+                           "attempts": row.attempts, "count": failures, "error": error})
 
-    async def _dead(self, row: OutboxMixin, error: str) -> None:
+    async def _dead(self, row: OutboxMixin, error: str, *, failures: int | None = None) -> None:
+        """Keep the row as a dead letter and, in the same transaction, alert (`on_dead`)."""
         m = self.model
         async with self.db.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(m).where(m.id == row.id, m.delivered_at.is_(None))
-                .values(dead_at=self.clock.now(), locked_until=None, last_error=error[:300])
+            result = await session.execute(
+                update(m).where(m.id == row.id, m.delivered_at.is_(None), m.dead_at.is_(None))
+                .values(dead_at=self.clock.now(), locked_until=None, last_error=error[:300],
+                        failures=failures if failures is not None else row.failures or 0)
             )
+            if result.rowcount and not row.idempotency_key.startswith(  # type: ignore[attr-defined]
+                    DEAD_LETTER_KEY):  # a dead letter's own alert: logged, never re-alerted
+                await self.on_dead(session, row, error)
         OUTBOX_DEAD.labels(row.target).inc()
-        log.error("outbox delivery refused by the receiver; kept as dead letter",
+        log.error("outbox delivery given up; kept as dead letter",
                   extra={"event": "outbox.dead", "outbox_id": row.id, "target": row.target,
-                         "error": error})
+                         "attempts": row.attempts, "error": error})
+
+    async def _alert_notify(self, session: AsyncSession, row: OutboxMixin, error: str) -> None:
+        """Ask notify, through this outbox, to alert the duty coordinators (ids only)."""
+        enqueue(session, self.model, key=dead_letter_key(self.service, row.id), target="notify",
+                path="/internal/alerts", now=self.clock.now(), priority=0,
+                payload=dead_letter_alert(self.service, row))
+
+
+def dead_letter_key(service: str, row_id: int) -> str:
+    return f"{DEAD_LETTER_KEY}{service}:{row_id}"
+
+
+def dead_letter_alert(service: str, row: OutboxMixin) -> dict[str, Any]:
+    """The alert for a dead letter: which service and row, and the referral's reference and
+    urgency when the row names them; nothing else of the payload."""
+    payload = row.payload if isinstance(row.payload, dict) else {}
+    reference = payload.get("reference")
+    urgency = payload.get("urgency")
+    return {"alert_key": dead_letter_key(service, row.id), "kind": "dead_letter",
+            "reference": reference if isinstance(reference, str) else None,
+            "referral_id": payload.get("referral_id") if isinstance(
+                payload.get("referral_id"), str) else None,
+            "urgency": urgency if urgency in PRIORITY else None}
 
 
 def _retry_after(resp: ServiceResponse) -> float | None:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Delivered outbox rows and inbox keys older than this are deleted (dead letters are kept).
     outbox_retention_days: float = Field(default=30.0, gt=0,
                                          alias="LIVEWELL_OUTBOX_RETENTION_DAYS")
+    # An outbox row that fails the same way this many times in a row becomes a dead letter.
+    outbox_max_failures: int = Field(default=8, ge=1, alias="LIVEWELL_OUTBOX_MAX_FAILURES")
     db_pool_size: int = Field(default=10, alias="LIVEWELL_DB_POOL_SIZE")
     bind_host: str = Field(default="127.0.0.1", alias="LIVEWELL_BIND_HOST")
 

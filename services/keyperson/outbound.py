@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Insert, Table, bindparam, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.outbox import enqueue
+from services.common.outbox import enqueue, priority_for
 from services.keyperson import repository as repo
 from services.keyperson.models import Assignment, OutboxMessage
 from services.keyperson.repository import WorkerRow
@@ -25,14 +25,16 @@ OutboxRow = dict[str, Any]
 _outbox = cast(Table, OutboxMessage.__table__)
 _INSERT = insert(_outbox)
 _COLUMNS = ("idempotency_key", "target", "path", "payload", "reply_handler", "attempts",
-            "created_at", "next_attempt_at")
+            "created_at", "next_attempt_at", "priority")
 
 
 def _row(key: str, target: str, path: str, payload: dict[str, Any],
          now: datetime) -> OutboxRow:
-    """An outbox row due now, as `enqueue()` with no delay and no reply handler writes it."""
+    """An outbox row due now, as `enqueue()` with no delay and no reply handler writes it
+    (claimed by the urgency it carries: an emergency's handoff goes first)."""
     return {"idempotency_key": key, "target": target, "path": path, "payload": payload,
-            "reply_handler": None, "attempts": 0, "created_at": now, "next_attempt_at": now}
+            "reply_handler": None, "attempts": 0, "created_at": now, "next_attempt_at": now,
+            "priority": priority_for(payload.get("urgency"))}
 
 
 async def send(session: AsyncSession, rows: Sequence[OutboxRow],

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.http import ServiceClient, ServiceResponse
 from services.common.ids import new_id
 from services.common.kit_models import OutboxMixin
-from services.common.outbox import enqueue
+from services.common.outbox import dead_letter_alert, enqueue, priority_for
 from services.notify import repository
 from services.notify.context import Notify
 from services.notify.models import Alert, OutboxMessage
@@ -40,10 +40,26 @@ async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str
                   respond_by=respond_by, recipients=0, created_at=now)
     session.add(alert)
     enqueue(session, OutboxMessage, key=f"notify:alert:{alert.id}", target=ROTA_TARGET,
-            path=ON_DUTY, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS)
+            path=ON_DUTY, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS,
+            priority=priority_for(alert_urgency(alert)))
     log.warning("alert raised", extra={"event": "alert.raised", "reference": reference,
                                        "referral_id": referral_id, "status": kind})
     return alert
+
+
+def alert_urgency(alert: Alert) -> str | None:
+    """How urgently an alert goes out: a crisis is an emergency whatever else it says."""
+    return "emergency" if alert.kind == "crisis" else alert.urgency
+
+
+async def dead_letter(session: AsyncSession, row: OutboxMixin, error: str, *,
+                      ctx: Notify) -> None:
+    """Notify's own relay gave up on a row: alert here, in the same transaction (the other
+    services' relays post the same alert to `/internal/alerts`)."""
+    facts = dead_letter_alert("notify", row)
+    await raise_alert(session, ctx, key=facts["alert_key"], kind="dead_letter",
+                      reference=facts["reference"], referral_id=facts["referral_id"],
+                      handoff_id=None, urgency=facts["urgency"], respond_by=None)
 
 
 def rota_sender(client: ServiceClient) -> Any:
@@ -75,6 +91,6 @@ async def on_recipients(session: AsyncSession, ctx: Notify, payload: dict[str, A
     for number in body.get("numbers", []):
         msg = await queue_message(session, key=f"alert:{alert.id}:{number}", kind=kind,
                                   channel="sms", to=number, body=render(kind, facts), now=now,
-                                  alert_id=alert.id)
+                                  alert_id=alert.id, urgency=alert_urgency(alert))
         if msg is not None:
             alert.recipients += 1

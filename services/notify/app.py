@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, config: NotifyConfig | None = N
         kit.relay.local_handlers[handoffs.ESCALATE] = escalate
         kit.relay.reply_handlers[alerts.RECIPIENTS] = recipients
         kit.relay.senders[alerts.ROTA_TARGET] = alerts.rota_sender(kit.client)
+        kit.relay.on_dead = functools.partial(alerts.dead_letter, ctx=ctx)
         dispatcher = Dispatcher(ctx)
         kit.extras["dispatcher"] = dispatcher
         kit.db.on_outbox_commit(dispatcher.wake)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.outbox import backoff_seconds
+from services.common.outbox import OLDEST_SHARE, backoff_seconds
 from services.notify import delivery, handoffs, repository
 from services.notify.context import Notify
 from services.notify.models import OPEN, Handoff, Message
@@ -70,6 +70,7 @@ class Dispatcher:
         self.clock = ctx.kit.clock
         self.pacer = Pacer(ctx.config.send_rate_per_second, ctx.config.send_burst)
         self._wake = asyncio.Event()
+        self._claims = 0
         # A test seam: called after the provider answered, before the outcome is committed.
         self.after_send: Callable[[Claimed, str], Awaitable[None]] | None = None
 
@@ -109,8 +110,13 @@ class Dispatcher:
         now = self.clock.now()
         lease = timedelta(seconds=self.ctx.config.send_lease_seconds)
         out: list[Claimed] = []
+        batch = self.ctx.config.batch
         async with self.db.sessionmaker() as session, session.begin():
-            for msg in await repository.claim_due(session, now, self.ctx.config.batch):
+            # Emergencies first; a share of each claim for the longest-waiting, so a run of
+            # urgent messages never starves routine ones.
+            oldest = batch // OLDEST_SHARE or int(self._claims % OLDEST_SHARE == 0)
+            self._claims += 1
+            for msg in await repository.claim_due(session, now, batch, oldest):
                 if not await self._still_wanted(session, msg):
                     msg.status, msg.updated_at, msg.locked_until = "cancelled", now, None
                     continue

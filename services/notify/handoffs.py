@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.ids import new_id
-from services.common.outbox import enqueue
+from services.common.outbox import enqueue, priority_for
 from services.notify import alerts, repository
 from services.notify.codes import new_code
 from services.notify.context import Notify
@@ -30,13 +30,16 @@ def note(session: AsyncSession, handoff_id: str, at: datetime, step: str, *,
 
 async def queue_message(session: AsyncSession, *, key: str, kind: str, channel: str, to: str,
                         body: str, now: datetime, handoff_id: str | None = None,
-                        alert_id: str | None = None) -> Message | None:
-    """Add a message for the dispatcher, once per `key` (None when it already exists)."""
+                        alert_id: str | None = None,
+                        urgency: str | None = None) -> Message | None:
+    """Add a message for the dispatcher, once per `key` (None when it already exists); the
+    dispatcher sends the most urgent first."""
     if await repository.message_by_key(session, key) is not None:
         return None
     msg = Message(id=new_id(), dedupe_key=key, handoff_id=handoff_id, alert_id=alert_id,
                   kind=kind, channel=channel, to=to, body=body, status=repository.PENDING,
-                  attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+                  attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+                  priority=priority_for(urgency))
     session.add(msg)
     session.info["outbox_pending"] = True  # wakes the dispatcher after commit
     return msg
@@ -94,7 +97,7 @@ async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Han
             continue
         enqueue(session, OutboxMessage, key=f"notify:handoff:{h.id}:at:{int(after)}",
                 target="local", path=ESCALATE, payload={"handoff_id": h.id, "steps": indexes},
-                now=now, delay=after)
+                now=now, delay=after, priority=priority_for(h.urgency))
     return h
 
 
@@ -106,7 +109,8 @@ async def run_step(session: AsyncSession, ctx: Notify, h: Handoff, index: int) -
     if step.action in ("sms", "reminder"):
         kind = "handoff" if step.action == "sms" else "reminder"
         msg = await queue_message(session, key=key, kind=kind, channel="sms", to=h.phone,
-                                  body=render(kind, facts(h)), now=now, handoff_id=h.id)
+                                  body=render(kind, facts(h)), now=now, handoff_id=h.id,
+                                  urgency=h.urgency)
         if msg:
             note(session, h.id, now, step.action, channel="sms", message_id=msg.id)
     elif step.action == "call":
@@ -126,7 +130,7 @@ async def queue_call(session: AsyncSession, ctx: Notify, h: Handoff, key: str, n
     """A voice call to the handoff's worker: press 1 to accept, 2 to decline."""
     twiml = handoff_call(facts(h), ctx.callback_url(f"/handoff-call/{h.id}"))
     msg = await queue_message(session, key=key, kind="handoff_call", channel="voice", to=h.phone,
-                              body=twiml, now=now, handoff_id=h.id)
+                              body=twiml, now=now, handoff_id=h.id, urgency=h.urgency)
     if msg:
         note(session, h.id, now, step, channel="voice", message_id=msg.id)
 
@@ -146,19 +150,20 @@ async def close(session: AsyncSession, ctx: Notify, h: Handoff, status: str,
     h.status, h.closed_at, h.updated_at = status, now, now
     cancelled = await repository.cancel_pending(session, h.id, now)
     note(session, h.id, now, status, detail=f"{cancelled} unsent cancelled" if cancelled else None)
-    at = now.isoformat()
+    at, urgent = now.isoformat(), priority_for(h.urgency)
     if status == "accepted":
         enqueue(session, OutboxMessage, key=f"notify:{h.id}:accepted:referral", target="referral",
-                path=f"/internal/referrals/{h.referral_id}/events", now=now,
+                path=f"/internal/referrals/{h.referral_id}/events", now=now, priority=urgent,
                 payload={"event": "accepted", "at": at, "keyworker_id": h.keyworker_id})
         enqueue(session, OutboxMessage, key=f"notify:{h.id}:accepted:keyperson",
                 target="keyperson", path=f"/internal/assignments/{h.referral_id}/accepted",
-                now=now, payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id})
+                now=now, priority=urgent,
+                payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id})
     elif status in ("declined", "expired", "failed"):
         enqueue(session, OutboxMessage, key=f"notify:{h.id}:{status}:keyperson",
                 target="keyperson", path=f"/internal/assignments/{h.referral_id}/declined",
-                now=now, payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id,
-                                  "reason": status})
+                now=now, priority=urgent,
+                payload={"keyworker_id": h.keyworker_id, "handoff_id": h.id, "reason": status})
     log.info("handoff closed", extra={"event": "handoff.closed", "handoff_id": h.id,
                                       "status": status, "referral_id": h.referral_id})
 

@@ -87,6 +87,9 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # 0 emergency … 3 routine (`services.common.outbox.priority_for`): claimed most urgent first.
+    priority: Mapped[int] = mapped_column(sa.SmallInteger, default=2,
+                                          server_default=sa.text("2"))
 
     __table_args__ = (sa.Index("ix_message_due", "status", "next_attempt_at"),)
 

@@ -108,15 +108,23 @@ async def cancel_pending(session: AsyncSession, handoff_id: str, now: datetime) 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Message]:
-    """Due messages, and sends whose lease ran out (their outcome is unknown), locked."""
-    stmt = (select(Message)
-            .where(((Message.status.in_(DUE_STATUSES)) & (Message.next_attempt_at <= now))
-                   | ((Message.status == SENDING) & (Message.locked_until < now)))
-            .order_by(Message.next_attempt_at, Message.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True))
-    return (await session.scalars(stmt)).all()
+async def claim_due(session: AsyncSession, now: datetime, limit: int,
+                    oldest: int = 0) -> list[Message]:
+    """Due messages, and sends whose lease ran out (their outcome is unknown), locked: the
+    most urgent first, then by due time; `oldest` of them by due time alone, whatever their
+    priority, so routine messages still go out during a run of urgent ones."""
+    due = (((Message.status.in_(DUE_STATUSES)) & (Message.next_attempt_at <= now))
+           | ((Message.status == SENDING) & (Message.locked_until < now)))
+    urgent = (select(Message).where(due)
+              .order_by(Message.priority, Message.next_attempt_at, Message.id)
+              .limit(limit - oldest).with_for_update(skip_locked=True))
+    rows = list((await session.scalars(urgent)).all()) if limit > oldest else []
+    if oldest:
+        waited = (select(Message).where(due, Message.id.not_in([m.id for m in rows]))
+                  .order_by(Message.next_attempt_at, Message.id)
+                  .limit(oldest).with_for_update(skip_locked=True))
+        rows += (await session.scalars(waited)).all()
+    return rows
 
 
 async def delivery_events(session: AsyncSession, sid: str) -> Sequence[DeliveryEvent]:

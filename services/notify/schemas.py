@@ -45,7 +45,7 @@ class ReplyOut(BaseModel):
 
 
 AlertKind = Literal["sla_at_risk", "sla_breached", "nobody_fits", "send_failed",
-                    "worker_stopped", "crisis", "no_answer"]
+                    "worker_stopped", "crisis", "no_answer", "dead_letter"]
 
 
 class AlertIn(BaseModel):

@@ -24,7 +24,8 @@ URGENCY_WORDS = {"emergency": "EMERGENCY", "very_urgent": "very urgent", "urgent
 ALERT_WORDS = {"sla_at_risk": "deadline at risk", "sla_breached": "deadline missed",
                "nobody_fits": "no key worker fits", "send_failed": "message failed",
                "worker_stopped": "key worker opted out of SMS", "crisis": "crisis contact",
-               "no_answer": "no key worker has accepted"}
+               "no_answer": "no key worker has accepted",
+               "dead_letter": "a message could not be passed on"}
 
 
 @dataclass(frozen=True, slots=True)

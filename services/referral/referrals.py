@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.errors import Conflict, ProblemError
 from services.common.ids import new_id, new_reference
-from services.common.outbox import enqueue
+from services.common.outbox import enqueue, priority_for
 from services.referral import repository, sla, timeline
 from services.referral.models import IdempotentRequest, OutboxMessage, Referral, ReferralNote
 from services.referral.routing import Route, RoutingInput, RuleSet, decide
@@ -109,6 +109,7 @@ def _request_person(session: AsyncSession, referral: Referral, now: datetime) ->
     subject = referral.subject or {}
     enqueue(session, OutboxMessage, key=f"resolve:{referral.id}", target="intake",
             path="/internal/people/resolve", now=now, reply_handler=RESOLVE_HANDLER,
+            priority=priority_for(referral.urgency),  # the payload carries no urgency
             payload={"referral_id": referral.id, "reference": referral.reference,
                      "subject": {k: subject.get(k) for k in SUBJECT_FIELDS}})
 

@@ -70,7 +70,9 @@ async def person_message(body: PersonMessageIn, session: SessionDep,
         return MessageQueued(message_id=existing.id)
     text = render(body.template, Facts(reference=body.reference or "", urgency=body.urgency,
                                        respond_by=body.respond_by))
+    urgency = "emergency" if body.template == "crisis_signposting" else body.urgency
     msg = await handoffs.queue_message(session, key=key, kind=body.template, channel="sms",
-                                       to=body.to, body=text, now=ctx.kit.clock.now())
+                                       to=body.to, body=text, now=ctx.kit.clock.now(),
+                                       urgency=urgency)
     assert msg is not None
     return MessageQueued(message_id=msg.id)
