@@ -63,7 +63,9 @@ def _with_assignment(count: int) -> Insert:
     new = repo.assignment_insert("a_").cte("new_assignment")
     rows = [select(*(bindparam(f"o{i}_{key}", type_=_outbox.c[key].type) for key in _COLUMNS))
             for i in range(count)]
-    return insert(_outbox).from_select(_COLUMNS, union_all(*rows)).add_cte(new)
+    # Columns left out take their server defaults (a row's claim priority among them).
+    return (insert(_outbox).from_select(_COLUMNS, union_all(*rows), include_defaults=False)
+            .add_cte(new))
 
 
 def handoff(a: Assignment, worker: WorkerRow, now: datetime) -> OutboxRow:
