@@ -9,7 +9,7 @@ assignments at the same moment can never push a worker past their maximum.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,16 +56,23 @@ def _facts(w: WorkerRow, absent: bool, on_shift: bool) -> WorkerFacts:
                        on_shift_in_window=on_shift, last_assigned_at=w.last_assigned_at)
 
 
+def _continuity_ids(need: Need) -> set[str]:
+    ids = set(need.holders)
+    if need.key_worker_id is not None:
+        ids.add(need.key_worker_id)
+    return ids
+
+
 async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: datetime, *,
                  everyone: bool = False, skip: Collection[str] = (), limit: int | None = PAGE,
-                 key_worker: KeyWorkerNow | None = None,
+                 known: Sequence[KeyWorkerNow] = (),
                  ) -> tuple[list[WorkerFacts], dict[str, WorkerRow], bool]:
     """The facts the rules need, from indexed queries only.
 
     By default only the best `limit` eligible workers in the ranking's own order are read,
-    plus the person's key worker as the caller already read them (`key_worker`, None when
-    they are not on the roster); `everyone` reads every worker of the locality and team,
-    full ones too, and the key worker, to explain. The flag says whether every eligible
+    plus the person's key worker and the worker holding them as the caller already read
+    them (`known`: those on the roster); `everyone` reads every worker of the locality and
+    team, full ones too, and those two, to explain. The flag says whether every eligible
     worker was read.
     """
     window = window_for(need.urgency, now, respond_by)
@@ -76,9 +83,10 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
         found = await repo.candidate_workers(session, need.locality, need.team,
                                              include_full=True)
         workers = {w.id: WorkerRow.of(w) for w in found}
-        if need.key_worker_id is not None and need.key_worker_id not in workers:
+        missing = _continuity_ids(need) - set(workers)
+        if missing:
             workers.update((i, WorkerRow.of(w)) for i, w in
-                           (await repo.workers_by_ids(session, [need.key_worker_id])).items())
+                           (await repo.workers_by_ids(session, missing)).items())
         if window is not None:
             on_shift = await repo.on_shift_between(session, list(workers), *window)
         complete = True
@@ -100,12 +108,15 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
         workers = {w.id: w for w, _ in best}
         on_shift = {w.id for w, shift in best if shift}
         complete = limit is None or len(best) < limit
-        if key_worker is not None and need.key_worker_id == key_worker.worker.id:
-            kid = key_worker.worker.id
-            workers.setdefault(kid, key_worker.worker)
-            if key_worker.absent:
+        wanted = _continuity_ids(need)
+        for kw in known:
+            kid = kw.worker.id
+            if kid not in wanted:
+                continue
+            workers.setdefault(kid, kw.worker)
+            if kw.absent:
                 absent.add(kid)
-            if window is not None and key_worker.on_shift:
+            if window is not None and kw.on_shift:
                 on_shift.add(kid)
     facts = [_facts(w, w.id in absent, w.id in on_shift)
              for w in workers.values() if w.id not in skip]
@@ -113,29 +124,31 @@ async def gather(session: AsyncSession, need: Need, now: datetime, respond_by: d
 
 
 async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
-                 *, dry_run: bool = False, key_worker: KeyWorkerNow | None = None) -> Choice:
+                 *, dry_run: bool = False, known: Sequence[KeyWorkerNow] = ()) -> Choice:
     """Rank, then take the first candidate whose capacity can be taken atomically.
 
-    `key_worker`: the person's key worker (`need.key_worker_id`) as read with the person's
-    context, None when they are not on the roster; a dry run reads everything itself.
+    `known`: the person's key worker (`need.key_worker_id`) and the worker holding their
+    other open referrals (`need.holders`) as read with the person's context, those on the
+    roster; a dry run reads everything itself. A worker who holds the person already takes
+    the referral without a new place: a caseload counts people.
     """
     tried: set[str] = set()
     ranking = Ranking()
-    known = key_worker
-    if need.key_worker_id is not None and not dry_run and known is not None:
+    if _continuity_ids(need) and not dry_run and known:
         quick, known = await _continuity(session, need, now, respond_by, known)
         if quick is not None:
             return quick
-    held: WorkerRow | None = known.worker if known is not None else None
+    held = next((k.worker for k in known if k.worker.id == need.key_worker_id), None)
     for limit in (PAGE, None):  # the first page nearly always suffices
         facts, workers, complete = await gather(session, need, now, respond_by,
                                                 everyone=dry_run, skip=tried, limit=limit,
-                                                key_worker=known)
+                                                known=known)
         held = workers.get(need.key_worker_id or "", held)
         ranking = rank(need, facts)
         for cand in ranking.ordered:
             tried.add(cand.keyworker_id)
-            if dry_run or await repo.take_capacity(session, cand.keyworker_id, now):
+            if (dry_run or cand.holds_person
+                    or await repo.take_capacity(session, cand.keyworker_id, now)):
                 via = "continuity" if cand.continuity else "ranking"
                 reasons = [*ranking.reasons, *cand.reasons]
                 return Choice(workers[cand.keyworker_id], via, reasons, ranking, held)
@@ -154,23 +167,29 @@ async def choose(session: AsyncSession, need: Need, now: datetime, respond_by: d
 
 
 async def _continuity(session: AsyncSession, need: Need, now: datetime, respond_by: datetime,
-                      key_worker: KeyWorkerNow,
-                      ) -> tuple[Choice | None, KeyWorkerNow | None]:
-    """The person's key worker alone, when they can take it: no candidate list is read.
+                      known: Sequence[KeyWorkerNow],
+                      ) -> tuple[Choice | None, list[KeyWorkerNow]]:
+    """The person's key worker, else the worker already holding them, when they can take
+    it: no candidate list is read.
 
-    Otherwise the key worker's facts for the ranking: as read, when the rules exclude them;
-    read again when they were eligible but filled up meanwhile.
+    Otherwise their facts for the ranking: as read, when the rules exclude them; read again
+    when they were eligible but filled up meanwhile.
     """
-    worker = key_worker.worker
-    facts = _facts(worker, key_worker.absent, need.needs_shift and key_worker.on_shift)
-    ranking = rank(need, [facts])
-    if not ranking.ordered:
-        return None, key_worker
-    if await repo.take_capacity(session, worker.id, now):
-        reasons = [*ranking.reasons, *ranking.ordered[0].reasons]
-        return Choice(worker, "continuity", reasons, ranking, worker), key_worker
-    return None, await repo.key_worker_now(session, worker.id, now,
-                                           window_for(need.urgency, now, respond_by))
+    by_id = {k.worker.id: k for k in known}
+    facts = [_facts(k.worker, k.absent, need.needs_shift and k.on_shift) for k in known]
+    ranking = rank(need, facts)
+    key_worker = by_id.get(need.key_worker_id or "")
+    again: list[KeyWorkerNow] = list(known)
+    for cand in ranking.ordered:
+        worker = by_id[cand.keyworker_id].worker
+        if cand.holds_person or await repo.take_capacity(session, worker.id, now):
+            reasons = [*ranking.reasons, *cand.reasons]
+            return Choice(worker, "continuity", reasons, ranking,
+                          key_worker.worker if key_worker else None), again
+        fresh = await repo.key_worker_now(session, worker.id, now,
+                                          window_for(need.urgency, now, respond_by))
+        again = [k for k in again if k.worker.id != worker.id] + ([fresh] if fresh else [])
+    return None, again
 
 
 async def duty_holder(session: AsyncSession, need: Need, now: datetime,
@@ -218,7 +237,29 @@ def _announcements(a: Assignment, worker: WorkerRow | None, event: str,
 
 def _need(a: Assignment, context: PersonContext) -> Need:
     return Need(a.locality, a.team, tuple(dict.fromkeys(a.skills)), a.urgency,
-                context.link_keyworker_id, frozenset(a.declined))
+                context.link_keyworker_id, frozenset(a.declined), context.holders)
+
+
+async def _known(session: AsyncSession, context: PersonContext, now: datetime,
+                 window: tuple[datetime, datetime] | None) -> list[KeyWorkerNow]:
+    """The key person and the worker holding the person, as assignment sees them now: read
+    with the context, and the holder once more only when both exist and differ (cover)."""
+    known = [context.key_worker] if context.key_worker is not None else []
+    holder = context.holder_id
+    if holder is not None and all(k.worker.id != holder for k in known):
+        extra = await repo.key_worker_now(session, holder, now, window)
+        if extra is not None:
+            known.append(extra)
+    return known
+
+
+async def settle_need(session: AsyncSession, a: Assignment, now: datetime,
+                      ) -> tuple[Need, list[KeyWorkerNow], PersonContext]:
+    """What an existing referral needs now, and the continuity workers' facts."""
+    window = window_for(a.urgency, now, a.respond_by)
+    context = await repo.person_context(session, a.referral_id, a.person_id, now, window,
+                                        new=False)
+    return _need(a, context), await _known(session, context, now, window), context
 
 
 async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -> Assignment:
@@ -228,8 +269,9 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     key worker is and whether that worker is absent or on shift; continuity then needs no
     other read, and ranking reads one page of candidates.
     """
-    context = await repo.person_context(session, req.referral_id, req.person_id, now,
-                                        window_for(req.urgency, now, req.respond_by))
+    window = window_for(req.urgency, now, req.respond_by)
+    await repo.lock_person(session, req.person_id)
+    context = await repo.person_context(session, req.referral_id, req.person_id, now, window)
     if context.assigned:
         existing = await repo.assignment_for(session, req.referral_id)
         if existing is not None:
@@ -239,7 +281,8 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
                    urgency=req.urgency, respond_by=req.respond_by, skills=list(req.skills),
                    declined=[], attempt=1, created_at=now, closed_at=None)
     need = _need(a, context)
-    choice = await choose(session, need, now, req.respond_by, key_worker=context.key_worker)
+    known = await _known(session, context, now, window)
+    choice = await choose(session, need, now, req.respond_by, known=known)
     _apply(a, choice, context.link_keyworker_id, now)
     await outbound.send(session, _announcements(a, choice.worker, "assigned", now), new=a)
     log.info("key worker chosen", extra={"event": "assignment.assigned", "step": a.via,
@@ -250,10 +293,8 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
 
 async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     """Offer the referral to the next ranked candidate (a new handoff, attempt n+1)."""
-    context = await repo.person_context(session, None, a.person_id, now,
-                                        window_for(a.urgency, now, a.respond_by))
-    need = _need(a, context)
-    choice = await choose(session, need, now, a.respond_by, key_worker=context.key_worker)
+    need, known, context = await settle_need(session, a, now)
+    choice = await choose(session, need, now, a.respond_by, known=known)
     a.attempt += 1
     _apply(a, choice, context.link_keyworker_id, now)
     await outbound.send(session, _announcements(a, choice.worker, "reassigned", now))
@@ -278,10 +319,20 @@ async def declined(session: AsyncSession, referral_id: str, keyworker_id: str,
     a = await _locked(session, referral_id)
     if a.status != "offered" or a.keyworker_id != keyworker_id:
         return a
-    await repo.release_capacity(session, keyworker_id)
+    await let_go(session, a)
     a.declined = [*a.declined, keyworker_id]
     await reoffer(session, a, now)
     return a
+
+
+async def let_go(session: AsyncSession, a: Assignment) -> None:
+    """The holder lets go of the referral (it waits for a new choice): their caseload is
+    counted again, so the person leaves it only with their last open referral there."""
+    holder = a.keyworker_id
+    if holder is None or a.status not in repo.HELD:
+        return
+    a.keyworker_id, a.status = None, "unassigned"
+    await repo.recount_caseload(session, holder)
 
 
 async def accepted(session: AsyncSession, referral_id: str, keyworker_id: str,
@@ -326,10 +377,11 @@ async def closed(session: AsyncSession, referral_id: str, now: datetime,
         return a
     if a.status == "closed":
         return a
-    if a.status in ("offered", "accepted") and a.keyworker_id is not None:
-        await repo.release_capacity(session, a.keyworker_id)
+    holder = a.keyworker_id if a.status in repo.HELD else None
     a.status, a.closed_at, a.updated_at = "closed", now, now
     await session.flush()
+    if holder is not None:
+        await repo.recount_caseload(session, holder)
     if a.person_id is not None and await repo.open_assignment_count(session, a.person_id) == 0:
         link = await repo.link_for(session, a.person_id)
         if link is not None:
@@ -343,8 +395,7 @@ async def retry(session: AsyncSession, referral_id: str, now: datetime) -> Assig
     a = await _locked(session, referral_id)
     if a.status == "closed":
         raise Conflict("This referral is closed.", slug="referral-closed")
-    if a.status in ("offered", "accepted") and a.keyworker_id is not None:
-        await repo.release_capacity(session, a.keyworker_id)
+    await let_go(session, a)
     await reoffer(session, a, now)
     return a
 
@@ -353,7 +404,8 @@ async def move_people_of(session: AsyncSession, keyworker_id: str, now: datetime
     """Reassign every open referral of an absent or deactivated worker; returns how many."""
     moved = 0
     for a in await repo.open_assignments_of(session, keyworker_id):
-        await repo.release_capacity(session, keyworker_id)
+        await let_go(session, a)
         await reoffer(session, a, now)
+        await session.flush()  # the person's next referral here follows this one's new holder
         moved += 1
     return moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     case,
     delete,
     desc,
+    distinct,
     exists,
     false,
     func,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import CursorResult
@@ -42,6 +45,7 @@ from services.keyperson.models import (
 )
 
 OPEN = ("offered", "accepted", "unassigned")
+HELD = ("offered", "accepted")  # a worker holds the referral: the person is on their caseload
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,17 @@ class PersonContext:
 
     assigned: bool  # the referral has an assignment already
     link_keyworker_id: str | None  # the person's current key person
-    key_worker: KeyWorkerNow | None  # that worker, when on the roster
+    key_worker: KeyWorkerNow | None  # that worker (else the holder below), when on the roster
+    holder_id: str | None = None  # who holds another open referral of the person, if anyone
+    link_holds: bool = False  # the key person holds another open referral of the person
+
+    @property
+    def holders(self) -> frozenset[str]:
+        """Workers with the person on their caseload already (no new place needed)."""
+        held = {self.holder_id} if self.holder_id else set()
+        if self.link_holds and self.link_keyworker_id:
+            held.add(self.link_keyworker_id)
+        return frozenset(held)
 
 
 # --- roster -------------------------------------------------------------------------------
@@ -239,9 +253,27 @@ async def take_capacity(session: AsyncSession, keyworker_id: str, now: datetime,
     return result.rowcount == 1
 
 
-async def release_capacity(session: AsyncSession, keyworker_id: str) -> None:
-    """One fewer open assignment for the worker (never below zero)."""
-    await session.execute(_RELEASE, {"kid": keyworker_id})
+async def recount_caseload(session: AsyncSession, keyworker_id: str) -> None:
+    """Set the worker's caseload to the people they hold now, after a referral left them.
+
+    A recount rather than a decrement: a caseload counts people, and a person with several
+    open referrals with the worker holds one place until the last of them leaves. On
+    PostgreSQL the worker's row is locked first, so that the count (a new statement, a new
+    snapshot) sees every assignment committed by a transaction that held the lock.
+    """
+    await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_LOCK_WORKER, {"kid": keyworker_id})
+    await session.execute(_RECOUNT, {"kid": keyworker_id})
+
+
+async def lock_person(session: AsyncSession, person_id: str | None) -> None:
+    """Serialise assignments of one person (PostgreSQL; SQLite has one writer at a time), so
+    that two referrals of the same person arriving together see each other's key worker."""
+    if person_id is None or session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(person_id.encode(), digest_size=8, person=b"lw-person").digest()
+    await session.execute(_LOCK_PERSON, {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 # Capacity statements on the table itself, built once: loaded workers were never
@@ -251,17 +283,23 @@ _TAKE_ANY = (update(_kw).where(_kw.c.id == bindparam("kid"), _kw.c.active.is_(Tr
              .values(caseload=_kw.c.caseload + 1,
                      last_assigned_at=bindparam("now", type_=_kw.c.last_assigned_at.type)))
 _TAKE = _TAKE_ANY.where(_kw.c.caseload < _kw.c.max_caseload)
-_RELEASE = (update(_kw).where(_kw.c.id == bindparam("kid"), _kw.c.caseload > 0)
-            .values(caseload=_kw.c.caseload - 1))
+_held = cast(Table, Assignment.__table__)
+_RECOUNT = (update(_kw).where(_kw.c.id == bindparam("kid")).values(caseload=(
+    select(func.count(distinct(func.coalesce(_held.c.person_id, _held.c.referral_id))))
+    .where(_held.c.keyworker_id == bindparam("kid"), _held.c.status.in_(HELD))
+    .scalar_subquery())))
+_LOCK_WORKER = select(_kw.c.id).where(_kw.c.id == bindparam("kid")).with_for_update()
+_LOCK_PERSON = select(func.pg_advisory_xact_lock(bindparam("key")))
 
 
-async def person_context(session: AsyncSession, referral_id: str | None,
-                         person_id: str | None, now: datetime,
-                         window: tuple[datetime, datetime] | None) -> PersonContext:
-    """Whether the referral is assigned already, the person's key person and that worker's
-    facts (absent at `now`, on shift in `window`): one round trip of primary-key and indexed
-    lookups instead of one per question."""
-    stmt = _context_stmt(referral_id is not None, window is not None)
+async def person_context(session: AsyncSession, referral_id: str, person_id: str | None,
+                         now: datetime, window: tuple[datetime, datetime] | None, *,
+                         new: bool = True) -> PersonContext:
+    """Whether the (`new`) referral is assigned already, the person's key person, who holds
+    the person's other open referrals, and that worker's facts (absent at `now`, on shift in
+    `window`): one round trip of primary-key and indexed lookups instead of one per
+    question."""
+    stmt = _context_stmt(new, window is not None)
     params: dict[str, Any] = {"referral_id": referral_id, "person_id": person_id, "now": now}
     if window is not None:
         params["w_start"], params["w_end"] = window
@@ -270,7 +308,24 @@ async def person_context(session: AsyncSession, referral_id: str | None,
     key_worker = None
     if m["id"] is not None:
         key_worker = KeyWorkerNow(_worker_row(row), bool(m["absent"]), bool(m["on_shift"]))
-    return PersonContext(bool(m["assigned"]), m["link_kid"], key_worker)
+    return PersonContext(bool(m["assigned"]), m["link_kid"], key_worker, m["holder_kid"],
+                         bool(m["link_holds"]))
+
+
+def _holding(person_id: Any, referral_id: Any) -> list[ColumnElement[bool]]:
+    """Open referrals of the person, other than `referral_id`, that a key worker holds (a
+    duty coordinator holding one nobody fitted is not the person's worker)."""
+    return [Assignment.person_id == person_id, Assignment.status.in_(HELD),
+            Assignment.keyworker_id.is_not(None), Assignment.via != "duty_coordinator",
+            Assignment.referral_id != referral_id]
+
+
+async def holders_of(session: AsyncSession, person_id: str,
+                     referral_id: str = "") -> frozenset[str]:
+    """Workers holding an open referral of the person (other than `referral_id`)."""
+    rows = await session.scalars(select(Assignment.keyworker_id).distinct().where(
+        *_holding(person_id, referral_id)))
+    return frozenset(r for r in rows if r is not None)
 
 
 async def key_worker_now(session: AsyncSession, keyworker_id: str, now: datetime,
@@ -308,10 +363,20 @@ def _context_stmt(has_referral: bool, has_window: bool) -> Select[Any]:
     one = select(literal(1).label("one")).subquery("one")
     link = and_(KeyPersonLink.person_id == bindparam("person_id"),
                 KeyPersonLink.ended_at.is_(None))
+    holding = _holding(bindparam("person_id"), bindparam("referral_id"))
+    # Accepted before offered, then the most recently changed: the worker the person has.
+    holder = (select(Assignment.keyworker_id.label("kid")).where(*holding)
+              .order_by(case((Assignment.status == "accepted", 0), else_=1),
+                        Assignment.updated_at.desc(), Assignment.id)
+              .limit(1).subquery("holder"))
+    link_holds = exists().where(*holding, Assignment.keyworker_id == KeyPersonLink.keyworker_id)
+    # The worker read is the key person, or (with none) the worker holding the person.
     return (select(*WORKER_COLUMNS, *_now_columns(has_window), assigned.label("assigned"),
-                   KeyPersonLink.keyworker_id.label("link_kid"))
-            .select_from(one.outerjoin(KeyPersonLink, link)
-                         .outerjoin(KeyWorker, KeyWorker.id == KeyPersonLink.keyworker_id)))
+                   KeyPersonLink.keyworker_id.label("link_kid"), holder.c.kid.label("holder_kid"),
+                   link_holds.label("link_holds"))
+            .select_from(one.outerjoin(KeyPersonLink, link).outerjoin(holder, true())
+                         .outerjoin(KeyWorker, KeyWorker.id == func.coalesce(
+                             KeyPersonLink.keyworker_id, holder.c.kid))))
 
 
 @functools.lru_cache(maxsize=4)
@@ -401,6 +466,30 @@ async def open_assignments_of(session: AsyncSession, keyworker_id: str) -> Seque
                                      Assignment.status.in_(("offered", "accepted")))
             .order_by(Assignment.created_at, Assignment.id).with_for_update())
     return (await session.scalars(stmt)).all()
+
+
+async def waiting_assignments(session: AsyncSession, limit: int,
+                              after: tuple[datetime, str] | None = None) -> Sequence[Assignment]:
+    """Referrals waiting for a key worker, soonest respond-by first: `unassigned` ones, and
+    those a duty coordinator holds (not yet accepted) because nobody fitted. Rows another
+    transaction is moving are skipped (PostgreSQL); `after` continues a previous page."""
+    stmt = select(Assignment).where(or_(
+        Assignment.status == "unassigned",
+        and_(Assignment.status == "offered", Assignment.via == "duty_coordinator")))
+    if after is not None:
+        stmt = stmt.where(or_(Assignment.respond_by > after[0],
+                              and_(Assignment.respond_by == after[0], Assignment.id > after[1])))
+    stmt = (stmt.order_by(Assignment.respond_by, Assignment.id).limit(limit)
+            .with_for_update(skip_locked=True))
+    return (await session.scalars(stmt)).all()
+
+
+async def phone_in_use(session: AsyncSession, phone: str, besides: str | None = None) -> bool:
+    """Whether another active worker has this mobile (their reply codes would mix)."""
+    stmt = select(KeyWorker.id).where(KeyWorker.phone == phone, KeyWorker.active.is_(True))
+    if besides is not None:
+        stmt = stmt.where(KeyWorker.id != besides)
+    return (await session.execute(stmt.limit(1))).first() is not None
 
 
 async def open_assignment_count(session: AsyncSession, person_id: str) -> int:

@@ -25,8 +25,9 @@ async def explain(body: ExplainRequest, session: SessionDep, _: StaffDep,
     reasons for each, and the workers left out with why. Changes nothing."""
     now = clock.now()
     link = await repo.link_for(session, body.person_id) if body.person_id else None
+    holders = await repo.holders_of(session, body.person_id) if body.person_id else frozenset()
     need = Need(body.locality, body.team, tuple(body.skills), body.urgency,
-                link.keyworker_id if link else None)
+                link.keyworker_id if link else None, holders=holders)
     respond_by = body.respond_by or now + timedelta(hours=72)
     choice = await assignment.choose(session, need, now, respond_by, dry_run=True)
     return Explanation(
