@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     outbox_max_failures: int = Field(default=8, ge=1, alias="LIVEWELL_OUTBOX_MAX_FAILURES")
     db_pool_size: int = Field(default=10, alias="LIVEWELL_DB_POOL_SIZE")
     bind_host: str = Field(default="127.0.0.1", alias="LIVEWELL_BIND_HOST")
+    # Tests only: partners' webhooks may be delivered to 127.0.0.1 / ::1 (never other private
+    # addresses). Off, deliveries go to public addresses only.
+    webhook_allow_loopback: bool = Field(default=False, alias="LIVEWELL_WEBHOOK_ALLOW_LOOPBACK")
 
     def service_url(self, name: ServiceName) -> str:
         """Base URL of one of the four services."""

@@ -16,6 +16,7 @@ from services.referral.api import fhir, internal, referrals, routing, staff, web
 from services.referral.deps import RULES
 from services.referral.models import KIT_MODELS
 from services.referral.rules import RulesStore, configured_rules_path
+from services.referral.webhooks import close_poster
 
 
 def create_app(settings: Settings | None = None, *, rules_path: Path | None = None) -> FastAPI:
@@ -26,7 +27,10 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
     async def setup(kit: Kit) -> AsyncIterator[None]:
         kit.extras[RULES] = RulesStore(path)  # refuses to start on a broken rules file
         handlers.install(kit)
-        yield
+        try:
+            yield
+        finally:
+            await close_poster(kit)
 
     return create_service_app(
         service="referral",

@@ -37,4 +37,5 @@ def install(kit: Kit) -> None:
     kit.relay.reply_handlers[referrals.RESOLVE_HANDLER] = person_resolved
     kit.relay.local_handlers.update(sla.handlers(kit.clock))
     kit.relay.senders[webhooks.TARGET] = webhooks.make_sender(kit)
-    kit.extras.setdefault(webhooks.POSTER, webhooks.AiohttpPoster(lambda: kit.client.session))
+    kit.extras.setdefault(webhooks.POSTER, webhooks.AiohttpPoster(
+        allow_loopback=kit.settings.webhook_allow_loopback))

@@ -3,24 +3,32 @@
 Each delivery is an outbox row with target `webhook` and the partner's absolute URL as its path;
 the relay hands it to the sender registered here, which signs the exact body it sends:
 `X-Livewell-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`.
+
+Partners choose the URL, so it is checked twice (`services.common.netguard`): at registration
+for what it plainly names, and at each delivery for what its host resolves to, connecting only
+to the addresses that passed. A refused delivery is a dead letter, never retried.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
+import logging
 import secrets
+import socket
 import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import ip_address
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.http import ServiceResponse
 from services.common.kit import Kit
 from services.common.kit_models import OutboxMixin
+from services.common.netguard import AddressRefused, why_not_public, why_not_public_host
 from services.common.outbox import enqueue
 from services.referral import repository
 from services.referral.models import OutboxMessage, Referral, Webhook
+
+log = logging.getLogger(__name__)
 
 TARGET = "webhook"
 H_SIGNATURE = "X-Livewell-Signature"
@@ -71,25 +82,24 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str) -> str | None:
-    """Why a webhook URL cannot be used, or None: https, a public host, no credentials."""
+def check_url(url: str, *, allow_loopback: bool = False) -> str | None:
+    """Why a webhook URL cannot be used, or None: https, a public host, no credentials.
+
+    A first filter: a name that looks public is only known to be public once resolved, which
+    each delivery does (`GuardedResolver`)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        parts.port  # noqa: B018 (a port that is not a number raises here)
     except ValueError:
         return "the webhook URL is not a URL"
     if parts.scheme != "https" or not host:
         return "the webhook URL must be an https:// URL"
     if parts.username or parts.password:
         return "the webhook URL must not carry credentials"
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        return "the webhook URL must name a public host"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not address.is_global:  # never point deliveries at this network's own machines
-        return "the webhook URL must name a public host"
+    why = why_not_public_host(host, allow_loopback=allow_loopback)
+    if why:  # never point deliveries at this network's own machines
+        return f"the webhook URL must name a public host ({why})"
     return None
 
 
@@ -132,18 +142,89 @@ class WebhookPoster(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> ServiceResponse: ...
 
 
-class AiohttpPoster:
-    """Real deliveries over the service's pooled aiohttp session."""
+class GuardedResolver(AbstractResolver):
+    """Resolves a partner's host and refuses the lot if any answer is not a public address;
+    aiohttp connects only to the answers returned here, so what was checked is what is called
+    (no second lookup a rebinding name could answer differently)."""
 
-    def __init__(self, session: Callable[[], aiohttp.ClientSession], timeout: float = 10.0):
-        self._session = session
+    def __init__(self, inner: AbstractResolver | None = None, *,
+                 allow_loopback: bool = False) -> None:
+        self._inner = inner or DefaultResolver()
+        self._allow_loopback = allow_loopback
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        answers = await self._inner.resolve(host, port, family)
+        for answer in answers:
+            why = why_not_public(ip_address(answer["host"].split("%")[0]),
+                                 allow_loopback=self._allow_loopback)
+            if why:
+                raise AddressRefused(f"{host} resolves to {why}")
+        if not answers:
+            raise AddressRefused(f"{host} resolves to no address")
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+REFUSED = 403  # a dead letter at once (see OutboxRelay._deliver): retrying changes nothing
+
+
+class AiohttpPoster:
+    """Real deliveries, over a session of their own: only public addresses, checked at each
+    connection (no DNS cache), never the session that calls the sibling services on 127.0.0.1.
+
+    `allow_loopback` is for tests with a receiver on 127.0.0.1 (LIVEWELL_WEBHOOK_ALLOW_LOOPBACK,
+    off by default); `resolver`, `ssl` and `socket_factory` let tests stand in for DNS, a
+    certificate authority and the network."""
+
+    def __init__(self, *, allow_loopback: bool = False, timeout: float = 10.0,
+                 resolver: AbstractResolver | None = None, ssl: Any = True,
+                 socket_factory: Any = None) -> None:
+        self._allow_loopback = allow_loopback
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._resolver = resolver
+        self._ssl = ssl
+        self._socket_factory = socket_factory
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self._resolver, allow_loopback=self._allow_loopback),
+                use_dns_cache=False, ssl=self._ssl, socket_factory=self._socket_factory,
+                limit=50)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> ServiceResponse:
-        async with self._session().post(url, data=body, headers=headers, timeout=self._timeout,
-                                        allow_redirects=False) as resp:
-            await resp.read()
-            return ServiceResponse(resp.status, None, dict(resp.headers))
+        # Again at delivery: a webhook registered before a check was tightened, and address
+        # literals, which aiohttp connects to without asking the resolver.
+        why = check_url(url, allow_loopback=self._allow_loopback)
+        if why:
+            return _refused(headers, why)
+        try:
+            async with self._open().post(url, data=body, headers=headers,
+                                         timeout=self._timeout, allow_redirects=False) as resp:
+                await resp.read()
+                return ServiceResponse(resp.status, None, dict(resp.headers))
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                return _refused(headers, str(exc.os_error))
+            raise
+
+
+def _refused(headers: dict[str, str], why: str) -> ServiceResponse:
+    log.warning("webhook delivery refused: not a public address",
+                extra={"event": "webhook.refused", "delivery": headers.get(H_DELIVERY),
+                       "reason": why})
+    return ServiceResponse(REFUSED, why, {})
 
 
 @dataclass
@@ -159,6 +240,13 @@ class RecordingPoster:
 
 
 POSTER = "webhook_poster"
+
+
+async def close_poster(kit: Kit) -> None:
+    """Close the delivery session at shutdown (the fakes tests install have nothing to close)."""
+    poster = kit.extras.get(POSTER)
+    if isinstance(poster, AiohttpPoster):
+        await poster.close()
 
 
 def make_sender(kit: Kit) -> Callable[[OutboxMixin], Awaitable[ServiceResponse]]:

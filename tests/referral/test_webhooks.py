@@ -6,10 +6,15 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from services.referral import webhooks
+from services.referral.models import OutboxMessage
 from tests.referral.conftest import Referral as Service
 from tests.referral.factories import POLICE, referral_body
+from tests.security.test_webhook_ssrf import FakeDns, Network
 from tests.support.service import key_headers
+from tests.support.stack import eventually
 
 
 async def _register(referral: Service, headers: dict[str, str], url: str) -> dict[str, str]:
@@ -61,8 +66,10 @@ async def test_a_failing_receiver_is_retried_until_it_answers(referral: Service)
     referral.poster.status = 503
     rid = (await referral.client.post("/api/v1/referrals", json=referral_body(),
                                       headers=org)).json()["id"]
-    attempts = lambda: [b for _, b, _ in referral.poster.sent  # noqa: E731
-                        if json.loads(b)["referral_id"] == rid]
+
+    def attempts() -> list[bytes]:
+        return [b for _, b, _ in referral.poster.sent if json.loads(b)["referral_id"] == rid]
+
     await referral.until(lambda: len(attempts()) >= 1)
     referral.poster.status = 200
     await referral.advance(600)  # past any backoff
@@ -94,5 +101,45 @@ def test_webhook_urls_must_be_public_https() -> None:
     for bad in ("http://partner.example/hook", "https://localhost/hook",
                 "https://127.0.0.1:8001/internal", "https://169.254.169.254/latest",
                 "https://10.0.0.5/hook", "https://user:pw@partner.example/hook",
-                "https://[::1]/hook", "ftp://partner.example/"):
+                "https://[::1]/hook", "ftp://partner.example/", "https://127.1/hook",
+                "https://2130706433/hook", "https://[64:ff9b::7f00:1]/hook",
+                "https://intake:8001/internal/referrals", "https://kubernetes.default.svc/"):
         assert webhooks.check_url(bad) is not None, bad
+
+
+async def test_registering_a_disguised_internal_address_is_refused(referral: Service) -> None:
+    org = key_headers(f"Sneaky Org {uuid.uuid4()}")
+    for url in ("https://127.1/hook", "https://0x7f000001/hook", "https://redis:6379/",
+                "https://[::127.0.0.1]/hook", "https://localhost./hook"):
+        resp = await referral.client.post("/api/v1/webhooks", headers=org, json={"url": url})
+        assert resp.status_code == 422, (url, resp.text)
+        assert resp.json()["errors"][0]["loc"] == ["url"]
+    assert (await referral.client.get("/api/v1/webhooks", headers=org)).json() == []
+
+
+async def test_a_delivery_whose_host_resolves_inside_is_a_dead_letter(referral: Service) -> None:
+    """The name passes registration, then resolves to 127.0.0.1: nothing is dialled, and the
+    delivery is kept as a dead letter with the refusal, not retried."""
+    host = f"rebind-{uuid.uuid4().hex[:8]}.example"
+    net = Network()
+    poster = webhooks.AiohttpPoster(resolver=FakeDns({host: [["127.0.0.1"]]}),
+                                    socket_factory=net.socket)
+    referral.harness.kit.extras[webhooks.POSTER] = poster
+    try:
+        org = key_headers(f"Rebinding Org {uuid.uuid4()}")
+        await _register(referral, org, f"https://{host}/hook")
+        await referral.client.post("/api/v1/referrals", json=referral_body(), headers=org)
+
+        async def dead() -> list[OutboxMessage]:
+            async with referral.harness.kit.db.sessionmaker() as session:
+                rows = list(await session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.target == webhooks.TARGET,
+                    OutboxMessage.path == f"https://{host}/hook")))
+            return rows if rows and all(r.dead_at is not None for r in rows) else []
+
+        rows = await eventually(dead, timeout=10, interval=0.05,
+                                what="the refused delivery to become a dead letter")
+        assert all(r.attempts == 1 and r.last_error == f"http {webhooks.REFUSED}" for r in rows)
+        assert net.dialled == []
+    finally:
+        await poster.close()
