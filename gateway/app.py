@@ -7,7 +7,6 @@ routes (health, readiness, metrics, docs) are a small FastAPI app behind it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -26,18 +25,34 @@ from gateway.config import GatewaySettings
 from gateway.failsafe import failsafe_twiml, sms_holding_twiml
 from gateway.identity.gate import Identity
 from gateway.keys import KeyStore
+from gateway.metrics import ServiceMetrics
 from gateway.models import KIT_MODELS
 from gateway.openapi import OpenApiCache
+from gateway.ops import SOURCE
 from gateway.ops import router as ops_router
 from gateway.proxy import Forwarder, Principal, Upstream
-from gateway.ratelimit import RateLimits
+from gateway.ratelimit import RateLimits, source_address, trusted_networks
+from gateway.responses import (
+    TWIML,
+    TooLarge,
+    read_body,
+    send_body,
+    send_problem,
+    send_upstream,
+)
 from gateway.routes import Route, match
-from gateway.signatures import TwilioSignature, basic_auth_password, same_secret
+from gateway.signatures import (
+    TwilioSignature,
+    basic_auth_password,
+    form_parameter_count,
+    same_secret,
+)
+from gateway.targets import REASON, raw_path, refused
 from services.common.app import stop_tasks
 from services.common.clock import Clock
 from services.common.context import request_id_var
 from services.common.db import Database
-from services.common.errors import PROBLEM_BASE, PROBLEM_JSON, install_error_handlers
+from services.common.errors import install_error_handlers
 from services.common.http import ServiceClient
 from services.common.logs import configure_logging
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -46,7 +61,10 @@ from services.common.settings import SERVICES, Settings
 
 log = logging.getLogger("gateway")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-TWIML = b"text/xml; charset=utf-8"
+# Probes poll these; they are neither refused nor counted by the per-address limit.
+PROBES = frozenset({"/healthz", "/readyz"})
+# A Twilio body larger than this is checked in a worker thread, never on the event loop.
+OFFLOAD_BYTES = 16_384
 
 
 @dataclass
@@ -60,18 +78,10 @@ class GatewayState:
     limits: RateLimits
     twilio: TwilioSignature
     openapi: OpenApiCache
+    metrics: ServiceMetrics
     relay: OutboxRelay
     clock: Clock
     breakers: dict[str, Breaker]
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _problem(status: int, slug: str, title: str, detail: str) -> bytes:
-    return json.dumps({"type": PROBLEM_BASE + slug, "title": title, "status": status,
-                       "detail": detail}).encode()
 
 
 class Gateway:
@@ -81,8 +91,11 @@ class Gateway:
         self.settings = settings
         self.config = config
         self.state: GatewayState | None = None
+        self.trusted = trusted_networks(config.trusted_proxies)
+        # No slash redirects: their Location would be built from what the client sent.
         self.ops = FastAPI(title="Living Well Line gateway", lifespan=self._lifespan,
-                           docs_url=None, redoc_url=None, openapi_url=None)
+                           docs_url=None, redoc_url=None, openapi_url=None,
+                           redirect_slashes=False)
         install_error_handlers(self.ops)
         self.ops.include_router(ops_router)
         self.identity = Identity(settings)
@@ -108,7 +121,8 @@ class Gateway:
                               cfg.rate_limit_anonymous, cfg.rate_limit_webhook),
             twilio=TwilioSignature(self.settings.twilio_signing_token,
                                    self.settings.public_base_url),
-            openapi=OpenApiCache(client), relay=relay, clock=clock,
+            openapi=OpenApiCache(client),
+            metrics=ServiceMetrics(client, cfg.metrics_cache_seconds), relay=relay, clock=clock,
             breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
@@ -132,14 +146,12 @@ class Gateway:
         if scope["type"] != "http":
             await self.ops(scope, receive, send)
             return
-        # The sign-in pages are the gateway's own; the rest of /desk/ needs a session.
-        own_page = Identity.serves(scope["path"])
-        route = None if own_page else match(scope["path"])
         raw_rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = raw_rid if _RID.match(raw_rid) else uuid.uuid4().hex
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status_box = [500]
+        route: Route | None = None
 
         async def tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -148,42 +160,86 @@ class Gateway:
                                       (b"x-request-id", rid.encode())]
             await send(message)
 
+        address = source_address(scope, self.trusted)
+        scope[SOURCE] = address
         try:
-            if own_page:
+            if refused(scope):
+                # Before authentication: the target alone is hostile, whoever sends it.
+                await self._failed(address)
+                await send_problem(tracked, 400, "bad-request-target", "Bad request target",
+                                   REASON, field="path")
+                return
+            # Vetted: visible ASCII, and nothing in it that decoding could restructure.
+            path = raw_path(scope).decode("ascii")
+            route = match(path)
+            if self.identity.serves(path):  # sign-in pages: the gateway answers them itself
+                route = None
                 await self.identity.app(scope, receive, tracked)
             elif route is None:
-                await self.ops(scope, receive, tracked)
+                await self._page(path, scope, receive, tracked, address, status_box)
             else:
-                await self._handle(route, scope, receive, tracked, rid)
+                await self._handle(route, path, scope, receive, tracked, rid, address)
         finally:
             label = route.prefix if route else "gateway"
             HTTP_REQUESTS.labels("gateway", scope["method"], label, status_box[0]).inc()
             HTTP_LATENCY.labels("gateway", label).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
-    async def _handle(self, route: Route, scope: Scope, receive: Receive, send: Send,
-                      rid: str) -> None:
+    async def _page(self, path: str, scope: Scope, receive: Receive, send: Send, address: str,
+                    status_box: list[int]) -> None:
+        """The gateway's own pages; refusals of them count against the address (probes
+        excepted), and an address over its limit gets nothing but the probes."""
+        if path in PROBES:
+            await self.ops(scope, receive, send)
+            return
+        if await self._refuse_blocked(address, send):
+            return
+        await self.ops(scope, receive, send)
+        if status_box[0] >= 400:
+            await self._failed(address)
+
+    async def _handle(self, route: Route, path: str, scope: Scope, receive: Receive, send: Send,
+                      rid: str, address: str) -> None:
         state = self.state
         assert state is not None
         headers = dict(scope["headers"])
-        limit = (self.config.max_email_bytes if route.auth == "email"
-                 else self.config.max_body_bytes)
-        try:
-            body = await _read_body(receive, headers, limit)
-        except _TooLarge:
-            await _send(send, 413, PROBLEM_JSON.encode(),
-                        _problem(413, "payload-too-large", "Payload too large",
-                                 f"The body must be at most {limit} bytes."))
-            return
-        path, query = scope["path"], scope["query_string"].decode("latin-1")
+        query = scope["query_string"].decode("ascii")
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-
-        if route.auth == "session":
+        if route.auth == "twilio":
+            # The signature covers the body, so it is read first, but never more than a
+            # Twilio form can be, and a correct signature is honoured from any address:
+            # behind a proxy many callers share one, and a call for help is never refused.
+            body = await self._twilio_body(receive, headers, content_type, send, address)
+            if body is None:
+                return
+            principal = await self._twilio(route, path, query, headers, body, content_type,
+                                           send, address)
+        elif route.auth == "session":
+            # The session is a cookie, but its CSRF token is in the form: both are needed.
+            try:
+                body = await read_body(receive, headers, self.config.max_body_bytes)
+            except TooLarge:
+                await send_problem(send, 413, "payload-too-large", "Payload too large",
+                                   f"The body must be at most {self.config.max_body_bytes} "
+                                   "bytes.")
+                return
             principal = await self.identity.authenticate(scope["method"], path, headers, body,
                                                          content_type, send)
         else:
-            principal = await self._authenticate(route, path, query, headers, body,
-                                                 content_type, send)
+            # Credentials are in the headers: checked before a byte of the body is read.
+            if await self._refuse_blocked(address, send):
+                return
+            principal = await self._credentials(route, headers, send, address)
+            body = b""
+            if principal is not None:
+                limit = (self.config.max_email_bytes if route.auth == "email"
+                         else self.config.max_body_bytes)
+                try:
+                    body = await read_body(receive, headers, limit)
+                except TooLarge:
+                    await send_problem(send, 413, "payload-too-large", "Payload too large",
+                                       f"The body must be at most {limit} bytes.")
+                    return
         if principal is None:
             return
         if not await self._within_limits(route, path, principal, scope, send):
@@ -210,7 +266,7 @@ class Gateway:
                 if upstream.unrecorded and route.auth != "key":
                     # Answered, but the service could not record it: keep it for replay.
                     await spool.keep(state, route, path, query, content_type, body, principal)
-                await _send_upstream(send, upstream)
+                await send_upstream(send, upstream)
                 return
             if upstream is None or upstream.status in (502, 503, 504):
                 breaker.failed()  # not answering; a 500 is a fault of one request, not of all
@@ -221,40 +277,85 @@ class Gateway:
         await self._fallback(route, scope, path, query, content_type, body, principal, send,
                              upstream)
 
-    async def _authenticate(self, route: Route, path: str, query: str,
-                            headers: dict[bytes, bytes], body: bytes, content_type: str,
-                            send: Send) -> Principal | None:
+    async def _twilio_body(self, receive: Receive, headers: dict[bytes, bytes],
+                           content_type: str, send: Send, address: str) -> bytes | None:
+        """The body of a Twilio webhook within the size and parameter caps, or None (refused:
+        the answer is sent and the address charged)."""
+        limit = self.config.max_twilio_bytes
+        try:
+            body = await read_body(receive, headers, limit)
+        except TooLarge:
+            await self._failed(address)
+            await send_problem(send, 413, "payload-too-large", "Payload too large",
+                               f"The body must be at most {limit} bytes.")
+            return None
+        most = self.config.max_form_params
+        if (content_type.startswith("application/x-www-form-urlencoded")
+                and form_parameter_count(body) > most):
+            await self._failed(address)
+            await send_problem(send, 413, "payload-too-large", "Payload too large",
+                               f"A form may carry at most {most} parameters.", field="body")
+            return None
+        return body
+
+    async def _twilio(self, route: Route, path: str, query: str, headers: dict[bytes, bytes],
+                      body: bytes, content_type: str, send: Send,
+                      address: str) -> Principal | None:
         state = self.state
         assert state is not None
-        if route.auth == "twilio":
-            sig = headers.get(b"x-twilio-signature", b"").decode("latin-1") or None
-            if state.twilio.valid(path, query, body, content_type, sig):
+        sig = headers.get(b"x-twilio-signature", b"").decode("latin-1") or None
+        if sig is not None:
+            args = (path, query, body, content_type, sig)
+            valid = (await asyncio.to_thread(state.twilio.valid, *args)
+                     if len(body) > OFFLOAD_BYTES else state.twilio.valid(*args))
+            if valid:
                 return Principal(kind="twilio")
-            log.warning("webhook signature rejected", extra={"event": "gateway.bad_signature",
-                                                            "path": route.prefix})
-            await _send(send, 403, PROBLEM_JSON.encode(),
-                        _problem(403, "bad-signature", "Forbidden",
-                                 "Missing or invalid X-Twilio-Signature."))
-            return None
-        if route.auth == "email":
-            password = basic_auth_password(headers.get(b"authorization", b"").decode("latin-1"))
-            if same_secret(password, self.settings.email_secret):
-                return Principal(kind="email")
-            await _send(send, 401, PROBLEM_JSON.encode(),
-                        _problem(401, "unauthorized", "Unauthorized",
-                                 "The inbound mail webhook needs HTTP basic auth."),
-                        [(b"www-authenticate", b'Basic realm="email"')])
-            return None
+        log.warning("webhook signature rejected", extra={"event": "gateway.bad_signature",
+                                                        "path": route.prefix})
+        await self._failed(address)
+        await send_problem(send, 403, "bad-signature", "Forbidden",
+                           "Missing or invalid X-Twilio-Signature.")
+        return None
+
+    async def _credentials(self, route: Route, headers: dict[bytes, bytes], send: Send,
+                           address: str) -> Principal | None:
+        """The mail provider's basic auth or a bearer key, from the headers alone."""
+        state = self.state
+        assert state is not None
         auth = headers.get(b"authorization", b"").decode("latin-1")
+        if route.auth == "email":
+            if same_secret(basic_auth_password(auth), self.settings.email_secret):
+                return Principal(kind="email")
+            await self._failed(address)
+            await send_problem(send, 401, "unauthorized", "Unauthorized",
+                               "The inbound mail webhook needs HTTP basic auth.",
+                               extra=[(b"www-authenticate", b'Basic realm="email"')])
+            return None
         key = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         info = await state.keys.verify(key) if key else None
         if info is None:
-            await _send(send, 401, PROBLEM_JSON.encode(),
-                        _problem(401, "unauthorized", "Unauthorized",
-                                 "Send a valid key: Authorization: Bearer <key>."),
-                        [(b"www-authenticate", b"Bearer")])
+            await self._failed(address)
+            await send_problem(send, 401, "unauthorized", "Unauthorized",
+                               "Send a valid key: Authorization: Bearer <key>.",
+                               extra=[(b"www-authenticate", b"Bearer")])
             return None
         return Principal(kind="key", key_id=info.id, org=info.org, role=info.role)
+
+    async def _failed(self, address: str) -> None:
+        """Charge a failed authentication or a hostile request to its source address."""
+        if self.state is not None:
+            await self.state.limits.failed(address)
+
+    async def _refuse_blocked(self, address: str, send: Send) -> bool:
+        """Answer 429 (and True) when `address` is over its limit of failures."""
+        limits = self.state.limits if self.state else None
+        if limits is None or not await limits.blocked(address):
+            return False
+        retry = await limits.retry_after(limits.anonymous, "anonymous", address)
+        await send_problem(send, 429, "too-many-requests", "Too many requests",
+                           f"Too many failed requests from this address; retry in {retry} s.",
+                           extra=[(b"retry-after", str(retry).encode())])
+        return True
 
     async def _within_limits(self, route: Route, path: str, principal: Principal, scope: Scope,
                              send: Send) -> bool:
@@ -269,10 +370,9 @@ class Gateway:
         if await state.limits.allow(item, *ident):
             return True
         retry = await state.limits.retry_after(item, *ident)
-        await _send(send, 429, PROBLEM_JSON.encode(),
-                    _problem(429, "too-many-requests", "Too many requests",
-                             f"Rate limit {item} exceeded; retry in {retry} s."),
-                    [(b"retry-after", str(retry).encode())])
+        await send_problem(send, 429, "too-many-requests", "Too many requests",
+                           f"Rate limit {item} exceeded; retry in {retry} s.",
+                           extra=[(b"retry-after", str(retry).encode())])
         return False
 
     async def _fallback(self, route: Route, scope: Scope, path: str, query: str,
@@ -287,57 +387,21 @@ class Gateway:
             return
         if route.auth == "key":
             status = 504 if upstream is None else 502
-            await _send(send, status, PROBLEM_JSON.encode(),
-                        _problem(status, "unavailable", "Service unavailable",
-                                 "The service behind this path did not answer; retry shortly."),
-                        [(b"retry-after", b"2")])
+            await send_problem(send, status, "unavailable", "Service unavailable",
+                               "The service behind this path did not answer; retry shortly.",
+                               extra=[(b"retry-after", b"2")])
             return
         spooled = await spool.keep(state, route, path, query, content_type, body, principal)
         if route.prefix == "/twilio/voice":
             twiml = failsafe_twiml(self.settings.crisis_line_number).encode()
-            await _send(send, 200, TWIML, twiml)
+            await send_body(send, 200, TWIML, twiml)
         elif not spooled:
-            await _send(send, 503, PROBLEM_JSON.encode(),
-                        _problem(503, "unavailable", "Service unavailable",
-                                 "Not accepted; please retry."), [(b"retry-after", b"5")])
+            await send_problem(send, 503, "unavailable", "Service unavailable",
+                               "Not accepted; please retry.", extra=[(b"retry-after", b"5")])
         elif route.prefix == "/twilio/sms":
-            await _send(send, 200, TWIML, sms_holding_twiml().encode())
+            await send_body(send, 200, TWIML, sms_holding_twiml().encode())
         else:
-            await _send(send, 202, b"application/json", b'{"status":"accepted"}')
-
-
-async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
-    declared = headers.get(b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _send(send: Send, status: int, content_type: bytes, body: bytes,
-                extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-               *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _send_upstream(send: Send, upstream: Upstream) -> None:
-    headers = [*upstream.headers, (b"content-length", str(len(upstream.body)).encode())]
-    await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
-    await send({"type": "http.response.body", "body": upstream.body})
+            await send_body(send, 202, b"application/json", b'{"status":"accepted"}')
 
 
 def create_app(settings: Settings | None = None,

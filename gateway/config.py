@@ -18,7 +18,20 @@ class GatewaySettings(BaseSettings):
     api_timeout_seconds: float = 15.0
     max_body_bytes: int = 1_000_000
     max_email_bytes: int = 20_000_000
+    max_twilio_bytes: int = Field(
+        default=65_536, description="Twilio's forms are a few KB; checked before the signature")
+    max_form_params: int = Field(
+        default=1_000, description="parameters in a Twilio form, counted before parsing it")
     key_cache_seconds: float = 5.0
     rate_limit_key: str = "600/minute"
-    rate_limit_anonymous: str = "60/minute"
+    rate_limit_anonymous: str = Field(
+        default="60/minute",
+        description="failed authentications per source address; then 429 before any work")
     rate_limit_webhook: str = "6000/minute"
+    trusted_proxies: str = Field(
+        default="", description="comma-separated addresses or networks of reverse proxies "
+        "whose X-Forwarded-For names the client; empty: the socket's peer is the client")
+    metrics_token: str | None = Field(
+        default=None, description="bearer token of the Prometheus scraper; unset: /metrics "
+        "answers only requests from loopback")
+    metrics_cache_seconds: float = 5.0

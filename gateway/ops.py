@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from gateway.metrics import may_read, render
+from services.common.errors import PROBLEM_BASE, PROBLEM_JSON
 from services.common.settings import SERVICES
+
+# The scope key under which the gateway leaves the request's source address for its pages.
+SOURCE = "livewell.source"
 
 if TYPE_CHECKING:
     from gateway.app import GatewayState
@@ -55,40 +59,18 @@ async def readyz(request: Request) -> JSONResponse:
                         status_code=200 if ready else 503)
 
 
-def _with_service(text: str, service: str) -> list[str]:
-    lines: list[str] = []
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = dict(sample.labels)
-            labels.setdefault("service", service)
-            rendered = ",".join(f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()))
-            lines.append(f"{sample.name}{{{rendered}}} {_num(sample.value)}")
-    return lines
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _num(value: float) -> str:
-    return repr(float(value)) if value == value else "NaN"
-
-
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics of the gateway and of every service, each sample labelled `service`."""
+    """Prometheus metrics of the gateway and of every service, each sample labelled
+    `service`: for the scraper's token, or from loopback when none is set (gateway.metrics)."""
     state = _state(request)
-    texts: dict[str, str] = {"gateway": generate_latest().decode()}
-    results = await asyncio.gather(
-        *(state.client.get(s, "/metrics", timeout=2.0) for s in SERVICES), return_exceptions=True)
-    for service, result in zip(SERVICES, results, strict=True):
-        if not isinstance(result, BaseException) and result.ok and isinstance(result.body, str):
-            texts[service] = result.body
-    lines: list[str] = []
-    for source, text in texts.items():
-        lines.extend(_with_service(text, source))
-    lines.append(f"livewell_gateway_metrics_sources {len(texts)}")
-    return Response("\n".join(lines) + "\n", media_type=CONTENT_TYPE_LATEST)
+    address = request.scope.get(SOURCE, "unknown")
+    if not may_read(request.scope, address, state.config.metrics_token):
+        return JSONResponse(
+            {"type": PROBLEM_BASE + "forbidden", "title": "Forbidden", "status": 403,
+             "detail": "Metrics are for operators: send the scraper's bearer token."},
+            status_code=403, media_type=PROBLEM_JSON)
+    return Response(await render(state.metrics), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/openapi.json")

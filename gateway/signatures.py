@@ -7,6 +7,7 @@ import binascii
 import hmac
 from urllib.parse import parse_qsl
 
+from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
 
@@ -24,7 +25,9 @@ class TwilioSignature:
         url = self._base + path + (f"?{query}" if query else "")
         if content_type.startswith("application/x-www-form-urlencoded"):
             try:
-                params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+                # Every value of a repeated parameter, in order: Twilio signs each of them
+                # (the validator reads them through `getall`); a dict would keep only the last.
+                params = MultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
             except UnicodeDecodeError:
                 return False
             # Twilio signs the URL as configured: check that first (one HMAC), and only on a
@@ -41,6 +44,11 @@ class TwilioSignature:
             return bool(self._validator.validate(url, body.decode("utf-8"), signature))
         except (TypeError, ValueError, UnicodeDecodeError):
             return False
+
+
+def form_parameter_count(body: bytes) -> int:
+    """How many parameters a form body holds, counted without parsing it."""
+    return body.count(b"&") + 1 if body else 0
 
 
 def basic_auth_password(header: str | None) -> str | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from aiohttp import web
 from gateway.app import Gateway, create_app
 from gateway.config import GatewaySettings
 from services.common.migrations import upgrade
-from services.common.settings import Settings
+from services.common.settings import SERVICES, Settings
 from tests.conftest import make_settings
 
 
@@ -34,15 +36,18 @@ class Upstream:
     delay: float = 0.0
     status: int = 200
     extra_headers: dict[str, str] = field(default_factory=dict)
+    location: str = ""  # when set, every answer is a redirect there
     runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.seen.append({"path": request.path, "body": body,
+        self.seen.append({"path": request.path, "raw_path": request.raw_path, "body": body,
                           "headers": {k.lower(): v for k, v in request.headers.items()},
                           "method": request.method, "query": request.query_string})
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.location:
+            return web.Response(status=307, headers={"Location": self.location})
         if request.path.endswith("/readyz"):
             return web.json_response({"status": "ready"})
         if request.path.startswith("/twilio/"):
@@ -71,23 +76,63 @@ class GatewayHarness:
     settings: Settings
 
 
-@pytest.fixture
-async def gw(database_url: str, tmp_path: Any) -> AsyncIterator[GatewayHarness]:
+@asynccontextmanager
+async def gateway_harness(database_url: str, tmp_path: Any,
+                          **config: Any) -> AsyncIterator[GatewayHarness]:
+    """The gateway with its lifespan running, `config` over the test defaults."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_settings(
-        database_url, tmp_path, intake_url=base, referral_url=base, keyperson_url=base,
-        notify_url=base, twilio_auth_token="test-twilio-token",
+        database_url, tmp_path, **{f"{name}_url": base for name in SERVICES},
+        twilio_auth_token="test-twilio-token",
         public_base_url="https://line.example.org", crisis_line_number="+441234567890")
     upgrade(settings, "gateway")
     upstream = Upstream(port)
     await upstream.start()
-    config = GatewaySettings(voice_timeout_seconds=0.5, key_cache_seconds=0.0,
-                             rate_limit_key="5/minute", max_body_bytes=10_000)
-    gateway = create_app(settings, config)
-    async with gateway.ops.router.lifespan_context(gateway.ops):
-        transport = httpx.ASGITransport(app=gateway)
-        async with httpx.AsyncClient(transport=transport,
-                                     base_url="https://line.example.org") as client:
-            yield GatewayHarness(gateway, client, upstream, settings)
-    await upstream.stop()
+    gateway = create_app(settings, GatewaySettings(**{
+        "voice_timeout_seconds": 0.5, "key_cache_seconds": 0.0, "rate_limit_key": "5/minute",
+        "max_body_bytes": 10_000, **config}))
+    try:
+        async with gateway.ops.router.lifespan_context(gateway.ops):
+            transport = httpx.ASGITransport(app=gateway)
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="https://line.example.org") as client:
+                yield GatewayHarness(gateway, client, upstream, settings)
+    finally:
+        await upstream.stop()
+
+
+@pytest.fixture
+async def gw(database_url: str, tmp_path: Any) -> AsyncIterator[GatewayHarness]:
+    async with gateway_harness(database_url, tmp_path) as harness:
+        yield harness
+
+
+async def call_raw(gw: GatewayHarness, method: str, raw_path: bytes, *,
+                   headers: list[tuple[bytes, bytes]] | None = None, body: bytes = b"",
+                   query: bytes = b"", client: tuple[str, int] = ("127.0.0.1", 50000),
+                   ) -> tuple[int, dict[bytes, bytes], bytes, bool]:
+    """One request straight into the ASGI app with `raw_path` exactly as a client's own
+    socket would send it (httpx would normalise it first). Returns the status, headers, body
+    and whether the app read the request body at all."""
+    decoded = unquote(raw_path.decode("latin-1"))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method, "scheme": "https", "path": decoded, "raw_path": raw_path,
+             "query_string": query, "root_path": "",
+             "headers": [(b"host", b"line.example.org"), *(headers or [])],
+             "client": client, "server": ("127.0.0.1", 443)}
+    read = [False]
+    out: dict[str, Any] = {"headers": [], "body": b""}
+
+    async def receive() -> dict[str, Any]:
+        read[0] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            out["status"], out["headers"] = message["status"], message.get("headers", [])
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")
+
+    await gw.gateway(scope, receive, send)
+    return out["status"], dict(out["headers"]), out["body"], read[0]

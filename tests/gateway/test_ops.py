@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway.openapi import merge_specs
-from tests.gateway.conftest import GatewayHarness
+from services.common.settings import SERVICES
+from tests.gateway.conftest import GatewayHarness, call_raw, gateway_harness
 
 
 async def test_ready_when_every_service_is_ready(gw: GatewayHarness) -> None:
     resp = await gw.client.get("/readyz")
     assert resp.status_code == 200
-    assert set(resp.json()["services"]) == {"gateway", "intake", "referral", "keyperson",
-                                            "notify"}
+    assert set(resp.json()["services"]) == {"gateway", *SERVICES}
 
 
 async def test_not_ready_when_a_service_is_down(gw: GatewayHarness) -> None:
@@ -47,3 +49,48 @@ def test_the_merged_document_keeps_only_public_paths_of_their_owner() -> None:
         "application/json"]["schema"]["$ref"]
     assert ref == "#/components/schemas/keyperson_Thing"
     assert doc["components"]["schemas"]["keyperson_Thing"]["title"] == "B"
+
+
+OUTSIDE = ("203.0.113.9", 40000)
+
+
+async def test_metrics_are_refused_to_an_outside_address_without_the_token(
+    gw: GatewayHarness,
+) -> None:
+    status, headers, body, _ = await call_raw(gw, "GET", b"/metrics", client=OUTSIDE)
+    assert status == 403
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert b"livewell" not in body and b"http_requests" not in body
+    assert [s for s in gw.upstream.seen if s["path"] == "/metrics"] == []
+
+
+async def test_metrics_answer_a_scraper_with_the_metrics_token(
+    database_url: str, tmp_path: Path,
+) -> None:
+    async with gateway_harness(database_url, tmp_path, metrics_token="scrape-secret") as gw:
+        ok = [(b"authorization", b"Bearer scrape-secret")]
+        status, _, body, _ = await call_raw(gw, "GET", b"/metrics", headers=ok, client=OUTSIDE)
+        assert status == 200 and b'service="gateway"' in body
+        wrong = [(b"authorization", b"Bearer nope")]
+        for headers in (wrong, []):
+            # With a token set, being on loopback is not enough (a local proxy is loopback).
+            for client in (OUTSIDE, ("127.0.0.1", 40000)):
+                status, _, _, _ = await call_raw(gw, "GET", b"/metrics", headers=headers,
+                                                 client=client)
+                assert status == 403, (headers, client)
+
+
+async def test_the_services_metrics_are_fetched_once_for_scrapes_close_together(
+    gw: GatewayHarness,
+) -> None:
+    for _ in range(5):
+        assert (await gw.client.get("/metrics")).status_code == 200
+    fetched = [s for s in gw.upstream.seen if s["path"] == "/metrics"]
+    assert len(fetched) == len(SERVICES), "one fan-out served every scrape"
+
+
+async def test_the_gateway_never_redirects_to_add_or_remove_a_slash(gw: GatewayHarness) -> None:
+    for path in ("/healthz/", "/metrics/", "/docs/"):
+        resp = await gw.client.get(path, headers={"X-Forwarded-Proto": "https"})
+        assert resp.status_code == 404, (path, resp.status_code)
+        assert "location" not in resp.headers

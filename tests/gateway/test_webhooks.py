@@ -3,10 +3,14 @@ from __future__ import annotations
 import asyncio
 import time
 import xml.etree.ElementTree as ET
+from base64 import b64encode
+from pathlib import Path
+from urllib.parse import urlencode
 
+import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.gateway.conftest import GatewayHarness
+from tests.gateway.conftest import GatewayHarness, gateway_harness
 
 CALL = {"CallSid": "CA" + "1" * 32, "AccountSid": "AC" + "2" * 32, "From": "+447700900123",
         "To": "+442000000000", "CallStatus": "ringing", "Direction": "inbound"}
@@ -110,7 +114,7 @@ async def test_an_email_webhook_needs_the_shared_secret(gw: GatewayHarness) -> N
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(gw: GatewayHarness) -> None:
-    big = {"Body": "x" * 20_000, "MessageSid": "SM" + "4" * 32}
+    big = {"Body": "x" * 70_000, "MessageSid": "SM" + "4" * 32}
     resp = await gw.client.post("/twilio/sms", data=big, headers=signed("/twilio/sms", big))
     assert resp.status_code == 413
     assert gw.upstream.seen == []
@@ -170,3 +174,98 @@ async def test_a_json_body_is_checked_through_its_body_hash(gw: GatewayHarness) 
                                     headers={"X-Twilio-Signature": sig,
                                              "Content-Type": "application/json"})
     assert tampered.status_code == 403
+
+
+async def test_every_value_of_a_repeated_form_parameter_is_signed_as_twilio_signs_them(
+    gw: GatewayHarness,
+) -> None:
+    from multidict import MultiDict
+
+    pairs = [*CALL.items(), ("StirVerstat", "TN-Validation-Passed-A"),
+             ("StirVerstat", "TN-Validation-Passed-C")]
+    sig = RequestValidator("test-twilio-token").compute_signature(
+        "https://line.example.org/twilio/voice", MultiDict(pairs))
+    body = urlencode(pairs).encode()
+    headers = {"X-Twilio-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"}
+    resp = await gw.client.post("/twilio/voice", content=body, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert gw.upstream.seen[-1]["body"] == body  # both values reach intake, in order
+    # A signature over only the last value (what collapsing them checks) is not Twilio's.
+    collapsed = RequestValidator("test-twilio-token").compute_signature(
+        "https://line.example.org/twilio/voice", dict(pairs))
+    resp = await gw.client.post("/twilio/voice", content=body,
+                                headers={**headers, "X-Twilio-Signature": collapsed})
+    assert resp.status_code == 403
+
+
+async def test_a_twilio_body_over_64_kb_is_refused_before_its_signature_is_checked(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The API's own limit (1 MB) stays; Twilio never sends more than a few KB.
+    async with gateway_harness(database_url, tmp_path, max_body_bytes=1_000_000) as gw:
+        state = gw.gateway.state
+        assert state is not None
+        checked: list[int] = []
+        monkeypatch.setattr(state.twilio, "valid", lambda *a, **k: checked.append(1) or False)
+        big = {**CALL, "Junk": "x" * 70_000}
+        resp = await gw.client.post("/twilio/voice", data=big,
+                                    headers=signed("/twilio/voice", big))
+        assert resp.status_code == 413
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert checked == [] and gw.upstream.seen == []
+
+
+async def test_a_twilio_form_with_too_many_parameters_is_refused_before_its_signature(
+    gw: GatewayHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state = gw.gateway.state
+    assert state is not None
+    checked: list[int] = []
+    monkeypatch.setattr(state.twilio, "valid", lambda *a, **k: checked.append(1) or False)
+    body = "&".join(f"p{i}=" for i in range(1_500)).encode()  # 10 KB, 1,500 parameters
+    resp = await gw.client.post("/twilio/sms", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+    assert resp.status_code == 413
+    assert "parameters" in resp.json()["detail"]
+    assert checked == [] and gw.upstream.seen == []
+
+
+async def test_a_large_twilio_body_is_checked_off_the_event_loop(
+    gw: GatewayHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    state = gw.gateway.state
+    assert state is not None
+    threads: list[bool] = []
+    original = state.twilio.valid
+
+    def spy(*args: object, **kwargs: object) -> bool:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state.twilio, "valid", spy)
+    sms = {"MessageSid": "SM" + "5" * 32, "From": "+447700900123", "To": "+442000000000",
+           "Body": "x" * 1_500, "NumMedia": "0"}
+    small = await gw.client.post("/twilio/sms", data=sms, headers=signed("/twilio/sms", sms))
+    assert small.status_code == 200
+    large = {**sms, "MessageSid": "SM" + "6" * 32, "Body": "y" * 40_000}
+    resp = await gw.client.post("/twilio/sms", data=large, headers=signed("/twilio/sms", large))
+    assert resp.status_code == 200
+    assert threads == [True, False], "a small form is checked inline, a large one in a thread"
+
+
+async def test_an_email_without_the_secret_is_refused_before_its_body_is_read(
+    gw: GatewayHarness,
+) -> None:
+    from tests.gateway.conftest import call_raw
+
+    for auth in ([], [(b"authorization", b"Basic " + b64encode(b"mail:wrong"))]):
+        status, headers, _, read = await call_raw(
+            gw, "POST", b"/email/inbound", body=b"x" * 1000,
+            headers=[(b"content-type", b"multipart/form-data; boundary=b"),
+                     (b"content-length", b"19000000"), *auth])
+        assert status == 401
+        assert headers[b"www-authenticate"] == b'Basic realm="email"'
+        assert not read, "the body of an unauthenticated email was read"
+    assert gw.upstream.seen == []
