@@ -16,7 +16,7 @@ from services.notify.schemas import PersonMessageIn
 from services.referral.schemas import ReferralCreate
 from tests.intake.conftest import post_twilio
 from tests.intake.fakes import FakePeers, mobile, sid
-from tests.intake.test_email import message_id, post_email, sendgrid, sender
+from tests.intake.test_email import message_id, post_email, sender, sendgrid
 from tests.intake.test_sms import message_of, text
 from tests.intake.test_voice import call, rota
 from tests.support.service import ServiceHarness, key_headers
