@@ -87,7 +87,8 @@ class Line:
         mine = [c for c in resp.json() if c["reach"] and c["reach"]["from_raw"] == self.caller
                 and all(c[k] == v for k, v in match.items())]
         assert len(mine) == 1, resp.json()
-        return mine[0]
+        found: dict[str, Any] = mine[0]
+        return found
 
 
 @pytest.fixture

@@ -207,6 +207,11 @@ async def test_a_crisis_email_quoting_a_reference_joins_that_person_and_their_em
     assert owner == emergency.body["person_id"]
     assert {c.person_id for c in rows} == {owner} and len(rows) == 3
     assert len(crisis_callbacks) == 1
+    read = (await intake.client.get("/api/v1/contacts", params={"reference": reference},
+                                    headers=STAFF)).json()
+    assert [(c["channel"], c["from_address"], c["from_verified"]) for c in read] == [
+        ("sms", phone, True), ("email", address, None), ("sms", phone, True)]
+    assert read[1]["from_raw"] == f"Dr Surgery <{address}>"
     assert len(await peers.wait_for("/internal/alerts", 3)) == 3  # each crisis is told at once
 
 
