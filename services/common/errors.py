@@ -78,6 +78,23 @@ def _clean_loc(loc: Sequence[Any]) -> list[Any]:
     return parts[1:] if parts and parts[0] == "body" else parts
 
 
+def _json_error(exc: RequestValidationError) -> ProblemError | None:
+    """A body that is not JSON at all, said as such (FastAPI reports the offset where parsing
+    stopped as if it were a field: "Check these fields: 13.")."""
+    for e in exc.errors():
+        if e.get("type") != "json_invalid":
+            continue
+        pos = next((p for p in e.get("loc", ())[1:] if isinstance(p, int)), 0)
+        doc = exc.body if isinstance(exc.body, str) else ""
+        line = doc.count("\n", 0, pos) + 1
+        column = pos - doc.rfind("\n", 0, pos)
+        why = str((e.get("ctx") or {}).get("error") or "cannot be parsed")
+        msg = f"{why}: line {line} column {column} (char {pos})"
+        return ProblemError(422, "validation-error", "Invalid request",
+                            f"The body is not valid JSON: {msg}.", [{"loc": ["body"], "msg": msg}])
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the app can raise as problem+json."""
 
@@ -87,6 +104,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if (broken := _json_error(exc)) is not None:
+            return problem_response(broken)
         # Never echo the rejected input back: it may be a person's details.
         errors = [{"loc": _clean_loc(e.get("loc", ())), "msg": str(e.get("msg", "invalid"))}
                   for e in exc.errors()]

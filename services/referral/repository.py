@@ -48,6 +48,7 @@ async def get_visible(session: AsyncSession, referral_id: str, org: str | None,
 async def list_referrals(
     session: AsyncSession, *, org: str | None, all_orgs: bool, status: str | None,
     since: datetime | None, after: tuple[datetime, str] | None, limit: int,
+    reference: str | None = None, external_reference: str | None = None,
 ) -> Sequence[Referral]:
     """Newest first, keyset-paged on (created_at, id)."""
     stmt = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit)
@@ -55,6 +56,10 @@ async def list_referrals(
         stmt = stmt.where(Referral.org == org)
     if status:
         stmt = stmt.where(Referral.status == status)
+    if reference:
+        stmt = stmt.where(Referral.reference == reference)
+    if external_reference:
+        stmt = stmt.where(Referral.external_reference == external_reference)
     if since:
         stmt = stmt.where(Referral.updated_at >= since)
     if after:

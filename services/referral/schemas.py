@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     model_validator,
 )
 
@@ -55,10 +56,12 @@ class Subject(_In):
 
 
 class Risk(_In):
-    immediate_danger: bool = False
-    self_harm: bool = False
-    harm_to_others: bool = False
-    safeguarding: bool = False
+    # Strict: `"yes"`, `"no"`, `1` or `null` are refused rather than guessed at; a flag read
+    # the wrong way sets how fast a person at risk is contacted.
+    immediate_danger: StrictBool = False
+    self_harm: StrictBool = False
+    harm_to_others: StrictBool = False
+    safeguarding: StrictBool = False
 
 
 class Consent(_In):

@@ -28,6 +28,11 @@ async def record(
     status: str | None = None, keyworker_id: str | None = None,
 ) -> bool:
     """Add `event` to the timeline; move the status if it is ahead. Returns whether it moved."""
+    if event == "reassigned" and RANK[referral.status] < RANK["assigned"]:
+        # Keyperson calls a key worker found on a retry (nobody fitted at first, then a shift
+        # started) a reassignment; the referrer was never told of an earlier one, and the
+        # timeline promises them an `assigned` step.
+        event = "assigned"
     target = status or (event if event in RANK else None)
     moved = target is not None and moves_forward(referral, target, at)
     if moved and target is not None:

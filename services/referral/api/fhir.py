@@ -68,7 +68,7 @@ _RESOURCE_DOC = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
              openapi_extra={"requestBody": {"required": True, **_RESOURCE_DOC}})
 async def create_service_request(request: Request, session: SessionDep, actor: PartnerDep,
                                  clock: ClockDep, rules: RulesDep,
-                                 idempotency_key: IdempotencyKey = None) -> Response:
+                                 idempotency_key: IdempotencyKey) -> Response:
     """Refer a person with a UK Core ServiceRequest (`application/fhir+json`).
 
     `status` active, `intent` order, `priority` routine | urgent | asap | stat; `subject`

@@ -6,12 +6,12 @@ import base64
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from services.common.audit import audit
 from services.common.deps import ClockDep, PartnerDep, SessionDep
-from services.common.errors import invalid
+from services.common.errors import ProblemError, invalid
 from services.referral import referrals, repository
 from services.referral.api.common import org_of, partner_view, visible_referral
 from services.referral.deps import RulesDep
@@ -29,11 +29,24 @@ from services.referral.schemas import (
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-IdempotencyKey = Annotated[str | None, Header(
+
+
+async def _idempotency_key(key: Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=200,
     description="Any unique string of yours (a UUID is ideal). Repeating a request with the "
                 "same key and body returns the first answer with 200 and never makes a second "
-                "referral.")]
+                "referral. An empty key is refused (400).")] = None) -> str | None:
+    # An empty key (e.g. `$(uuidgen)` where uuidgen is missing) used to be taken as no key:
+    # the client believed its retries were safe and each one made another referral.
+    if key is not None and not key.strip():
+        msg = "empty; send a unique string of yours (a UUID is ideal) or leave the header out"
+        raise ProblemError(400, "bad-request", "Bad request",
+                           f"The Idempotency-Key header is {msg}.",
+                           [{"loc": ["header", "Idempotency-Key"], "msg": msg}])
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReferralCreated,
@@ -42,7 +55,7 @@ IdempotencyKey = Annotated[str | None, Header(
                                              "Idempotency-Key and body): the first answer."}})
 async def create_referral(body: ReferralCreate, session: SessionDep, actor: PartnerDep,
                           clock: ClockDep, rules: RulesDep,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                          idempotency_key: IdempotencyKey) -> JSONResponse:
     """Refer a person to the Living Well Line.
 
     Give at least one way to reach the person (phone, email, or address with postcode). The
@@ -74,26 +87,45 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     return parsed, rid
 
 
+LIST_PARAMETERS = ("status", "since", "reference", "external_reference", "limit", "cursor")
+
+
+def _known_parameters_only(request: Request) -> None:
+    """A misspelt filter would otherwise be ignored and the answer look like a match."""
+    for name in request.query_params:
+        if name not in LIST_PARAMETERS:
+            raise invalid(["query", name], "not a filter of this list; the filters are "
+                                           + ", ".join(LIST_PARAMETERS))
+
+
 @router.get("", response_model=ReferralPage)
 async def list_referrals(
-    session: SessionDep, actor: PartnerDep, clock: ClockDep,
+    request: Request, session: SessionDep, actor: PartnerDep, clock: ClockDep,
     status_: Annotated[Status | None, Query(alias="status",
                                             description="Only this status.")] = None,
     since: Annotated[datetime | None, Query(
         description="Only referrals changed at or after this time (ISO 8601 with zone).")] = None,
+    reference: Annotated[str | None, Query(
+        max_length=20, description="Only the referral with this `LW-…` reference.")] = None,
+    external_reference: Annotated[str | None, Query(
+        max_length=200, description="Only referrals with this reference of yours.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> ReferralPage:
     """Your organisation's referrals, newest first, with status and timeline times.
 
-    Filter by `status` or by `since` (changed at or after) to poll for news; page with
-    `limit` and `cursor`.
+    Filter by `status`, by `since` (changed at or after) to poll for news, by our `reference`
+    (`LW-…`) or by your `external_reference`; page with `limit` and `cursor`. Any other query
+    parameter is a 422 naming it.
     """
+    _known_parameters_only(request)
     if since is not None and since.tzinfo is None:
         raise invalid(["query", "since"], "give a time zone, e.g. 2026-11-21T09:00:00Z")
     org = None if actor.is_staff else org_of(actor)
     rows = await repository.list_referrals(
         session, org=org, all_orgs=actor.is_staff, status=status_, since=since,
+        reference=reference.upper() if reference else None,
+        external_reference=external_reference,
         after=_parse_cursor(cursor) if cursor else None, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     events = await repository.timelines(session, [r.id for r in page])
