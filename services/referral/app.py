@@ -15,6 +15,7 @@ from services.referral import handlers
 from services.referral.api import fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.models import KIT_MODELS
+from services.referral.outcomes import FhirErrors
 from services.referral.rules import RulesStore, configured_rules_path
 from services.referral.webhooks import close_poster
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         finally:
             await close_poster(kit)
 
-    return create_service_app(
+    app = create_service_app(
         service="referral",
         settings=settings or Settings(),
         models=KIT_MODELS,
@@ -43,3 +44,5 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",
         setup=setup,
     )
+    app.add_middleware(FhirErrors)  # outermost: sees every answer on /fhir/*, even a 403 or 500
+    return app

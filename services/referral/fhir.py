@@ -212,10 +212,3 @@ def to_resource(referral: Referral) -> dict[str, Any]:
     })
     out: dict[str, Any] = resource.model_dump(mode="json", exclude_none=True)
     return out
-
-
-def operation_outcome(code: str, issues: list[tuple[str, str]]) -> dict[str, Any]:
-    """An OperationOutcome with one error issue per problem."""
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": code, "diagnostics": msg,
-                       **({"expression": [expr]} if expr else {})} for expr, msg in issues]}

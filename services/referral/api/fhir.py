@@ -19,11 +19,9 @@ from services.referral.api.common import org_of, visible_referral
 from services.referral.api.referrals import IdempotencyKey
 from services.referral.deps import RulesDep
 from services.referral.models import AuditEntry
+from services.referral.outcomes import FHIR_JSON, from_problem, issue_code, operation_outcome
 
 log = logging.getLogger(__name__)
-FHIR_JSON = "application/fhir+json"
-_ISSUE_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
-                422: "invalid", 400: "invalid", 413: "too-costly"}
 
 
 class FhirResponse(Response):
@@ -34,12 +32,13 @@ class FhirResponse(Response):
 
 
 def _outcome(status_code: int, issues: list[tuple[str, str]]) -> FhirResponse:
-    code = _ISSUE_CODES.get(status_code, "exception")
-    return FhirResponse(fhir.operation_outcome(code, issues), status_code=status_code)
+    return FhirResponse(operation_outcome(issue_code(status_code), issues),
+                        status_code=status_code)
 
 
 class FhirRoute(APIRoute):
-    """Every error of a FHIR route, even an authorisation one, answered as OperationOutcome."""
+    """A FHIR route's own errors in FHIR terms (issues naming FHIRPath expressions). Whatever
+    else answers on `/fhir/*` is rewritten by `outcomes.FhirErrors`."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -50,7 +49,8 @@ class FhirRoute(APIRoute):
             except fhir.FhirInvalid as exc:
                 return _outcome(422, exc.issues)
             except ProblemError as exc:
-                return _outcome(exc.status, [("", exc.detail or exc.title)])
+                return FhirResponse(from_problem(exc.status, exc.body()),
+                                    status_code=exc.status, headers=exc.headers)
             except RequestValidationError as exc:
                 return _outcome(422, [(".".join(str(p) for p in e.get("loc", ())),
                                        str(e.get("msg"))) for e in exc.errors()])
@@ -81,7 +81,8 @@ async def create_service_request(request: Request, session: SessionDep, actor: P
     try:
         raw = fhir.load_json(await request.body())
     except ValueError as exc:
-        raise fhir.FhirInvalid([("", "the body is not JSON")]) from exc
+        where = f": {exc}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise fhir.FhirInvalid([("", f"The body is not valid JSON{where}.")]) from exc
     body = fhir.to_referral(raw)
     now = clock.now()
     result = await referrals.submit_partner_referral(
