@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.referral import handlers
-from services.referral.api import fhir, internal, referrals, routing, staff, webhooks
+from services.referral.api import desk, fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.models import KIT_MODELS
 from services.referral.outcomes import FhirErrors
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         settings=settings or Settings(),
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
-                 fhir.router, internal.router],
+                 fhir.router, internal.router, desk.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",
