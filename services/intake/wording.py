@@ -8,6 +8,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.promises import promises, words_for
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -76,17 +78,23 @@ class EmailWords(_Strict):
 
 
 class Replies(_Strict):
-    """`data/replies.yaml`: SMS and email wording, response times, callback deadlines."""
+    """`data/replies.yaml`: SMS and email wording and callback deadlines. When someone will
+    hear back is not here: it is the routing rules' window (`services.common.promises`), the
+    same that sets a referral's respond-by, so every channel promises the same."""
 
     version: str
-    response_times: dict[str, str]
     sms: SmsWords
     email: EmailWords
     callbacks: dict[str, int] = Field(description="minutes until due, by risk")
 
+    @property
+    def response_times(self) -> dict[str, str]:
+        """Plain words for each urgency, from the routing rules in force."""
+        return {u: words_for(w) for u, w in promises().windows().items()}
+
     def response_time(self, urgency: str) -> str:
-        """Plain words for when someone will hear back at this urgency."""
-        return self.response_times.get(urgency, self.response_times["routine"])
+        """Plain words for when someone will hear back at this urgency ("within 7 days")."""
+        return promises().words(urgency)
 
 
 class CrisisPhraseList(_Strict):

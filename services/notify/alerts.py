@@ -16,6 +16,7 @@ from services.common.http import ServiceClient, ServiceResponse
 from services.common.ids import new_id
 from services.common.kit_models import OutboxMixin
 from services.common.outbox import dead_letter_alert, enqueue, priority_for
+from services.common.promises import promises
 from services.notify import repository
 from services.notify.context import Notify
 from services.notify.models import Alert, OutboxMessage
@@ -35,6 +36,11 @@ async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str
     if existing is not None:
         return existing
     now = ctx.kit.clock.now()
+    if kind == "crisis" and (respond_by is None or respond_by <= now):
+        # Raised before any referral was routed, a crisis has no deadline yet: it is the
+        # rules' emergency window from now, as the referral's will be, not the moment raised.
+        urgency = urgency or "emergency"
+        respond_by = promises().respond_by(urgency, now)
     alert = Alert(id=new_id(), alert_key=key, kind=kind, reference=reference,
                   referral_id=referral_id, handoff_id=handoff_id, urgency=urgency,
                   respond_by=respond_by, recipients=0, created_at=now)

@@ -48,6 +48,12 @@ def _urgency(facts: Facts) -> str:
     return URGENCY_WORDS.get(facts.urgency, "urgent")
 
 
+def _article(word: str) -> str:
+    """"an EMERGENCY", "an urgent", "a very urgent", "a routine" (every urgency word is
+    spoken as it is spelt, so its first letter decides)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def handoff(f: Facts) -> str:
     return (f"Living Well Line: new handoff {f.reference}, {_urgency(f)}, respond by "
             f"{when(f.respond_by)}. Reply ACCEPT {f.code} or DECLINE {f.code}")
@@ -112,7 +118,8 @@ def handoff_call(f: Facts, action_url: str) -> str:
     """TwiML of the handoff call: press 1 to accept, 2 to decline."""
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action_url, method="POST", timeout=10)
-    gather.say(f"Living Well Line. A {_urgency(f)} handoff for reference "
+    what = _urgency(f)
+    gather.say(f"Living Well Line. {_article(what).capitalize()} {what} handoff for reference "
                f"{spoken_reference(f.reference)}, respond by {when(f.respond_by)}. "
                "Press 1 to accept, or 2 to decline.", voice="alice", language="en-GB")
     response.say("We did not hear a choice. You can also reply to the text message. Goodbye.",

@@ -48,7 +48,7 @@ async def test_a_text_gets_a_reference_and_the_response_time_and_later_texts_joi
     reply = message_of(resp.text)
     [contact] = await contacts_with(intake, first_sid)
     assert contact.reference and contact.person_id and not contact.crisis
-    assert reply is not None and contact.reference in reply and "within 3 working days" in reply
+    assert reply is not None and contact.reference in reply and "within 7 days" in reply
     assert "housing" not in reply
     [referral] = await peers.wait_for("/internal/referrals")
     assert referral.body["source"] == "sms" and referral.body["urgency"] == "routine"
