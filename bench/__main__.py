@@ -100,7 +100,7 @@ async def _referrals(args: argparse.Namespace, stack: Stack,
     _say(f"referrals: {args.referral_rate:.0f}/s for {args.referral_seconds:.0f} s")
     return await run_referral_phase(
         stack.ports["gateway"], stack.twilio.base_url, keys, rate=args.referral_rate,
-        seconds=args.referral_seconds, drain=args.drain_seconds)
+        seconds=args.referral_seconds, drain=args.drain_seconds, emergency=True)
 
 
 def outbox_state(database_url: str) -> dict[str, dict[str, int]]:

@@ -48,6 +48,16 @@ def referral_body(i: int, seed: str) -> dict[str, Any]:
     }
 
 
+def emergency_body(seed: str) -> dict[str, Any]:
+    """An emergency partner referral (immediate danger): the one sent in the middle of a
+    surge of routine ones, to time how soon its handoff overtakes them."""
+    body = referral_body(0, f"{seed}-emergency")
+    body["risk"]["immediate_danger"] = True
+    body["urgency"] = "emergency"
+    body["needs"] = []
+    return body
+
+
 def referral_requests(recipe: dict[str, Any], count: int, seed: str) -> Iterator[Request]:
     """`POST /api/v1/referrals`, spread over the partner keys given."""
     keys = recipe["keys"]

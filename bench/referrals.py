@@ -3,6 +3,9 @@
 Latency runs from the moment each referral was due to be sent (open loop) to the moment the
 mock recorded its handoff SMS. Every accepted referral must produce exactly one SMS carrying
 its reference: none is *lost*, a second is *duplicated*.
+
+Halfway through, one emergency referral is sent beside the routine ones: the time from its
+request to its first handoff SMS says whether an emergency waits behind a surge (goal 2 s).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import httpx
 
 from bench.loadgen import percentiles
 from bench.procs import run_loadgen
-from bench.recipes import referral_body
+from bench.recipes import emergency_body, referral_body
 
 REFERENCE = re.compile(r"LW-[A-Z0-9]{4}-[A-Z0-9]{4}")
 TEAMS = ["hub", "living_well_network", "ips_alliance", "crisis_duty"]
@@ -65,14 +68,34 @@ async def warm_up(http: httpx.AsyncClient, key: str, mock_url: str) -> None:
         await asyncio.sleep(0.25)
 
 
+async def _emergency(gateway_port: int, key: str, after: float) -> tuple[str, float] | None:
+    """After `after` seconds, one emergency referral: its reference and when it was sent."""
+    await asyncio.sleep(after)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}",
+                                 timeout=30) as http:
+        sent = time.time()
+        resp = await http.post("/api/v1/referrals", json=emergency_body(f"{sent:.0f}"),
+                               headers={"Authorization": f"Bearer {key}",
+                                        "Idempotency-Key": f"bench-emergency-{sent}"})
+    if resp.status_code != 201:
+        return None
+    return str(resp.json()["reference"]), sent
+
+
 async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], *, rate: float,
-                             seconds: float, drain: float = 60.0) -> dict[str, Any]:
-    """Send `rate` referrals a second for `seconds`; count and time their handoff SMS."""
+                             seconds: float, drain: float = 60.0,
+                             emergency: bool = False) -> dict[str, Any]:
+    """Send `rate` referrals a second for `seconds`; count and time their handoff SMS (and,
+    with `emergency`, one emergency referral's, sent halfway through)."""
     count = int(rate * seconds)
     spec = {"mode": "open", "host": "127.0.0.1", "port": gateway_port, "rate": rate,
             "count": count, "timeout": 30.0, "keep_records": True, "keep_bodies": True,
             "recipe": {"kind": "referral", "path": "/api/v1/referrals", "keys": keys}}
+    # The generator builds its requests first (well under a second), then sends for `seconds`.
+    urgent = asyncio.create_task(_emergency(gateway_port, keys[0], 0.5 + seconds / 2)) \
+        if emergency else None
     load = await run_loadgen(spec, timeout=seconds + 120)
+    sent_emergency = await urgent if urgent is not None else None
     due: dict[str, float] = {}
     refused = 0
     for rec in load.pop("records"):
@@ -84,7 +107,8 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
     while True:
         seen = await _handoffs(mock_url)
         missing = [r for r in due if r not in seen]
-        if not missing or time.monotonic() > deadline:
+        if (not missing and (sent_emergency is None or sent_emergency[0] in seen)) \
+                or time.monotonic() > deadline:
             break
         await asyncio.sleep(1.0)
     latencies = [(min(seen[r]).timestamp() - t) * 1000 for r, t in due.items() if r in seen]
@@ -99,4 +123,17 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
         "lost": len(missing), "duplicated": sum(len(seen[r]) - 1 for r in due if r in seen),
         "drain_seconds": drain,
         "handoffs_per_second": round(len(firsts) / span, 2) if span > 0 else None,
+        **_emergency_result(emergency, sent_emergency, seen, min(due.values(), default=0.0)),
     }
+
+
+def _emergency_result(asked: bool, sent: tuple[str, float] | None,
+                      seen: dict[str, list[datetime]], started: float) -> dict[str, Any]:
+    if not asked:
+        return {}
+    if sent is None:
+        return {"emergency": {"error": "the emergency referral was refused"}}
+    reference, at = sent
+    first = min(seen[reference]).timestamp() if reference in seen else None
+    return {"emergency": {"sent_after_s": round(at - started, 1),
+                          "handoff_ms": None if first is None else (first - at) * 1000}}

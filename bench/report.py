@@ -65,6 +65,13 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append((f"partner referral → handoff SMS at the mock, p95 at {ref['rate']:.0f}/s "
                     f"for {ref['seconds']:.0f} s ({ref['accepted']} accepted of {ref['sent']})",
                     _ms(p95), "≤ 1 s", _met(p95 is not None and p95 <= 1000)))
+        urgent = ref.get("emergency")
+        if urgent:
+            ms = urgent.get("handoff_ms")
+            out.append((f"an emergency referral sent {urgent.get('sent_after_s', '?')} s into "
+                        f"the {ref['rate']:.0f}/s run → its handoff SMS",
+                        _ms(ms) if "error" not in urgent else urgent["error"], "≤ 2 s",
+                        _met(ms is not None and ms <= 2000)))
         out.append((f"handoff SMS lost / duplicated at {ref['rate']:.0f}/s (not handed off "
                     f"{ref['drain_seconds']:.0f} s after the last; refused "
                     f"{ref['refused']}; throughput {ref.get('handoffs_per_second')} handoffs/s)",
