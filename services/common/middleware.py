@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,30 +26,52 @@ _FORBIDDEN = (b'{"type":"https://livingwell.example/problems/forbidden","title":
               b'"status":403,"detail":"Services are reached through the gateway."}')
 
 # Which actor kinds may call each part of a service, first matching prefix wins. The gateway
-# names the kind on everything it forwards (key, person, twilio, email); a sibling service's
-# ServiceClient names none, so no kind means "service". This is the second wall behind the
-# gateway's own routing: a request the gateway forwarded for a partner key never reaches
-# `/internal/...` or an unsigned webhook route, whatever its path turned into on the way.
+# names the kind on everything it forwards (key, person, twilio, email, anonymous); a sibling
+# service's ServiceClient names none, so no kind means "service". This is the second wall
+# behind the gateway's own routing: a request the gateway forwarded for a partner key never
+# reaches `/internal/...` or an unsigned webhook route, whatever its path turned into on the way.
 SERVICE = "service"
-ACCESS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("/internal", frozenset({SERVICE})),
+SIBLINGS = frozenset({SERVICE})
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """An allow-list of actor kinds per path prefix, and the kinds for every other path."""
+
+    rules: tuple[tuple[str, frozenset[str]], ...]
+    otherwise: frozenset[str] = SIBLINGS
+
+    def kinds(self, path: str) -> frozenset[str]:
+        """The actor kinds that may call `path` (prefixes match whole segments)."""
+        for prefix, kinds in self.rules:
+            if path == prefix or path.startswith(prefix + "/"):
+                return kinds
+        return self.otherwise
+
+
+# The four API services. Anything not listed (the OpenAPI document, /docs) is for sibling
+# services only: the gateway reads each service's /openapi.json with its ServiceClient.
+API_ACCESS = Access((
+    ("/internal", SIBLINGS),
     ("/twilio", frozenset({"twilio"})),
     ("/email/inbound", frozenset({"email"})),
     ("/api", frozenset({"key", "person"})),  # person: staff signed in at the gateway
     ("/fhir", frozenset({"key"})),
-    ("/desk", frozenset({"person"})),  # the staff web app, for people signed in
-)
-# Anything else (the OpenAPI document, /docs) is for sibling services and the gateway's own
-# calls only: the gateway reads each service's /openapi.json with its ServiceClient.
-OTHERWISE = frozenset({SERVICE})
+))
+# The staff web app: its pages for people signed in, nothing else from outside.
+DESK_ACCESS = Access((("/internal", SIBLINGS), ("/desk", frozenset({"person"}))))
+# The public website: anyone (forwarded as "anonymous"), except its internal paths.
+SITE_ACCESS = Access((("/internal", SIBLINGS),), frozenset({"anonymous", SERVICE}))
+ACCESS_BY_SERVICE = {"desk": DESK_ACCESS, "site": SITE_ACCESS}
 
 
-def allowed_kinds(path: str) -> frozenset[str]:
-    """The actor kinds that may call `path` (matched on whole segments)."""
-    for prefix, kinds in ACCESS:
-        if path == prefix or path.startswith(prefix + "/"):
-            return kinds
-    return OTHERWISE
+def access_for(service: str) -> Access:
+    return ACCESS_BY_SERVICE.get(service, API_ACCESS)
+
+
+def allowed_kinds(path: str, service: str = "referral") -> frozenset[str]:
+    """The actor kinds that may call `path` on `service`."""
+    return access_for(service).kinds(path)
 
 
 def has_dot_segment(path: str) -> bool:
@@ -75,14 +98,14 @@ _FHIR_WRONG_CALLER = json.dumps({
 FHIR_JSON = "application/fhir+json"
 
 
-def refusal(path: str, kind: str) -> tuple[int, bytes, str] | None:
+def refusal(path: str, kind: str, access: Access = API_ACCESS) -> tuple[int, bytes, str] | None:
     """Status, body and content type refusing `kind` on `path`, or None when it may call."""
     if has_dot_segment(path):
         return 400, _DOT_SEGMENT, PROBLEM_JSON
-    kinds = allowed_kinds(path)
+    kinds = access.kinds(path)
     if kind in kinds:
         return None
-    if kinds == OTHERWISE:
+    if kinds == SIBLINGS:
         return 404, _NOT_FOUND, PROBLEM_JSON  # the internal surface does not admit it exists
     if path == "/fhir" or path.startswith("/fhir/"):
         return 403, _FHIR_WRONG_CALLER, FHIR_JSON
@@ -92,10 +115,12 @@ def refusal(path: str, kind: str) -> tuple[int, bytes, str] | None:
 class ServiceMiddleware:
     """Refuses requests that did not come through the gateway or a sibling service."""
 
-    def __init__(self, app: ASGIApp, *, service: str, token: str) -> None:
+    def __init__(self, app: ASGIApp, *, service: str, token: str,
+                 access: Access | None = None) -> None:
         self.app = app
         self.service = service
         self.token = token.encode()
+        self.access = access or access_for(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,7 +148,7 @@ class ServiceMiddleware:
                     await _reply(send_wrapper, 403, _FORBIDDEN)
                     return
                 kind = headers.get(H_ACTOR_KIND.encode(), SERVICE.encode()).decode("latin-1")
-                refused = refusal(path, kind)
+                refused = refusal(path, kind, self.access)
                 if refused is not None:
                     await _reply(send_wrapper, *refused)
                     return

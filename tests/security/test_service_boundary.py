@@ -149,6 +149,28 @@ def test_the_allow_list_matches_whole_segments() -> None:
     assert allowed_kinds("/api/v1/referrals") == {"key", "person"}
     assert allowed_kinds("/fhir/ServiceRequest") == {"key"}
     assert allowed_kinds("/openapi.json") == {"service"}
+    assert allowed_kinds("/desk/r/LW-1", "desk") == {"person"}
+    assert allowed_kinds("/api/v1/referrals", "desk") == {"service"}
+    assert allowed_kinds("/contact", "site") == {"anonymous", "service"}
+    assert allowed_kinds("/internal/web-contacts", "site") == {"service"}
+
+
+@pytest.mark.parametrize(("service", "path", "kind", "status"), [
+    ("site", "/contact", "anonymous", 204), ("site", "/", "anonymous", 204),
+    ("site", "/internal/web-contacts", "anonymous", 404), ("site", "/contact", "key", 403),
+    ("desk", "/desk/", "person", 204), ("desk", "/desk/", "anonymous", 403),
+    ("desk", "/desk/", "key", 403), ("desk", "/internal/x", "person", 404),
+    ("intake", "/contact", "anonymous", 404), ("intake", "/api/v1/people/p", "anonymous", 403),
+])
+async def test_the_web_faces_have_allow_lists_of_their_own(service: str, path: str, kind: str,
+                                                           status: int) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    wall = ServiceMiddleware(app, service=service, token=TOKEN)
+    answered, _, _ = await call(wall, "GET", path, {H_INTERNAL_TOKEN: TOKEN, H_ACTOR_KIND: kind})
+    assert answered == status
 
 
 async def test_allowed_callers_pass_and_open_paths_need_nothing() -> None:
