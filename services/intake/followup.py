@@ -75,8 +75,11 @@ def self_referral_handler(clock: Clock) -> ReplyHandler:
         contact = await repository.get_contact(session, payload["contact_id"])
         # Only the contact's own referral confirms it: a crisis referral raised later from the
         # same call's transcription is told by its own crisis text (calls.transcribed).
-        if contact is not None and contact.reference == link.reference and \
-                contact.channel == "voice" and contact.ivr_choice == "support":
+        # A website contact who asked to hear back by text or phone (web.TEXT_BACK) is told
+        # the same, with the respond-by time only referral knows.
+        if contact is not None and contact.reference == link.reference and (
+                (contact.channel == "voice" and contact.ivr_choice == "support")
+                or (contact.channel == "web" and contact.outcome == "text_back")):
             await text_person(session, to=contact.from_address, template="caller_confirmation",
                               reference=link.reference, respond_by=link.respond_by,
                               key=f"{contact.id}:caller_confirmation", now=clock.now())
