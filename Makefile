@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install browser run test test-faults lint bench migrate clean
+.PHONY: install browser run test test-faults lint bench migrate clean translations
 
 $(UV):
 	@echo "==> bootstrapping uv into $(TOOLS)/ (first use only)"
@@ -45,6 +45,15 @@ lint: install
 
 bench: install
 	$(VENV)/bin/python -m bench
+
+# The website's gettext catalogues: extract the templates' strings, merge them into each
+# language's .po (translators edit those), compile the .mo files the site reads.
+SITE_I18N := services/site/translations
+translations: install
+	$(VENV)/bin/pybabel extract -F services/site/babel.cfg -o $(SITE_I18N)/messages.pot \
+		--sort-by-file --project "Living Well Line website" services/site
+	$(VENV)/bin/pybabel update -i $(SITE_I18N)/messages.pot -d $(SITE_I18N) --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(SITE_I18N) --statistics
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

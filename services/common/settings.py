@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["intake", "referral", "keyperson", "notify", "desk", "gateway"]
-SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "desk")
+ServiceName = Literal["intake", "referral", "keyperson", "notify", "site", "desk", "gateway"]
+SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "site",
+                                     "desk")
 DEV_SECRETS_FILE = "dev-secrets.json"
 
 
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     referral_url: str = "http://127.0.0.1:8002"
     keyperson_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
+    site_url: str = "http://127.0.0.1:8005"
     desk_url: str = "http://127.0.0.1:8006"
     email_inbound_secret: str | None = None
     smtp_url: str | None = None

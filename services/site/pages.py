@@ -1,0 +1,204 @@
+"""The site's routes: parse, call the domain or intake, render or redirect (POST → 303 → GET).
+
+Nothing personal is ever put in a URL or a log line: the confirmation page's address is a
+signed receipt holding the reference and two flags, and logs carry events and references.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, cast
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.common.promises import promises
+from services.common.web import translations_var
+from services.site import forms, scoring
+from services.site.i18n import COOKIE, LANGUAGES, choose
+from services.site.intake_client import IntakeUnavailable
+from services.site.tokens import Receipt
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 32_768
+NO_STORE = {"cache-control": "no-store"}
+QUESTIONNAIRES: tuple[scoring.Questionnaire, ...] = ("phq9", "gad7")
+
+
+def language(request: Request) -> str:
+    return choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page in the request's language, with what every page needs."""
+    site = request.app.state.site
+    lang = language(request)
+    token = translations_var.set(site.catalogues[lang])
+    try:
+        body = site.pages.render(name, {"request": request, "lang": lang,
+                                        "languages": LANGUAGES, "path": request.url.path,
+                                        **(context or {})})
+    finally:
+        translations_var.reset(token)
+    return HTMLResponse(body, status_code=status_code, headers={
+        "content-language": lang, "vary": "Accept-Language, Cookie", **(headers or {})})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded body, refused past `MAX_FORM_BYTES` (a message is at most 5,000 chars)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise HTTPException(413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPException(413)
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True,
+                      max_num_fields=100)
+    return dict(pairs)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    return render(request, "home.jinja", {"advice": request.app.state.site.library.index(
+        language(request))[:4]})
+
+
+@router.get("/help")
+async def urgent_help(request: Request) -> Response:
+    return render(request, "help.jinja")
+
+
+@router.get("/advice")
+async def advice_index(request: Request) -> Response:
+    return render(request, "advice_index.jinja",
+                  {"advice": request.app.state.site.library.index(language(request))})
+
+
+@router.get("/advice/{slug}")
+async def advice_page(request: Request, slug: str) -> Response:
+    page = request.app.state.site.library.get(slug, language(request))
+    if page is None:
+        raise HTTPException(404)
+    return render(request, "advice_page.jinja", {"page": page})
+
+
+@router.get("/accessibility")
+async def accessibility(request: Request) -> Response:
+    return render(request, "accessibility.jinja")
+
+
+@router.get("/privacy")
+async def privacy(request: Request) -> Response:
+    return render(request, "privacy.jinja")
+
+
+@router.get("/lang/{code}")
+async def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    """The visible switcher: remembers the choice in a cookie (nothing else) and goes back."""
+    if code not in LANGUAGES:
+        raise HTTPException(404)
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
+    resp = RedirectResponse(target, status_code=303)
+    resp.set_cookie(COOKIE, code, max_age=365 * 86400, path="/", httponly=True,
+                    samesite="lax", secure=request.app.state.site.secure_cookies)
+    return resp
+
+
+def _self_assessment(request: Request, *, scores: dict[str, scoring.Score] | None = None,
+                     errors: list[str] | None = None, urgent: bool = False,
+                     answers: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    site = request.app.state.site
+    lang = language(request)
+    texts = {name: site.questionnaires[name].get(lang) or site.questionnaires[name]["en"]
+             for name in QUESTIONNAIRES}
+    return render(request, "self_assessment.jinja", {
+        "questionnaires": texts, "scores": scores or {}, "errors": errors or [],
+        "urgent": urgent, "answers": answers or {}}, status_code=status_code, headers=NO_STORE)
+
+
+@router.get("/self-assessment")
+async def self_assessment(request: Request) -> Response:
+    return _self_assessment(request)
+
+
+@router.post("/self-assessment")
+async def score_self_assessment(request: Request) -> Response:
+    """Score what was answered; nothing is kept. Item 9 above 0 shows urgent help first."""
+    form = await _form(request)
+    which = form.get("questionnaire")
+    if which not in QUESTIONNAIRES:
+        which = "phq9"
+    name = cast(scoring.Questionnaire, which)
+    urgent = name == "phq9" and scoring.item9_answered_above_0(form)
+    try:
+        result = scoring.score(name, form)
+    except scoring.Unanswered as exc:
+        return _self_assessment(request, errors=exc.fields, urgent=urgent, answers=form,
+                                status_code=422)
+    return _self_assessment(request, scores={name: result}, urgent=result.urgent,
+                            answers=form)
+
+
+def _contact_page(request: Request, parsed: forms.ContactForm, *, status_code: int = 200,
+                  unavailable: bool = False) -> Response:
+    return render(request, "contact.jinja", {"form": parsed, "unavailable": unavailable,
+                                             "honeypot": forms.HONEYPOT},
+                  status_code=status_code, headers=NO_STORE)
+
+
+@router.get("/contact")
+async def contact(request: Request) -> Response:
+    return _contact_page(request, forms.ContactForm())
+
+
+@router.post("/contact")
+async def send_contact(request: Request) -> Response:
+    """Hand the message to intake and redirect to the receipt; errors re-render the form."""
+    site = request.app.state.site
+    raw = await _form(request)
+    parsed = forms.read(raw)
+    if raw.get("start") == "with_result":  # from a self-assessment result: not sent yet
+        return _contact_page(request, parsed)
+    forms.check(parsed)
+    if parsed.errors:
+        return _contact_page(request, parsed, status_code=422)
+    try:
+        answer = await site.sender.send(parsed.intake_payload(language(request)))
+    except IntakeUnavailable as exc:
+        log.error("intake did not take a web contact", extra={
+            "event": "site.intake_unavailable", "error": str(exc)})
+        return _contact_page(request, parsed, status_code=503, unavailable=True)
+    receipt = Receipt(reference=answer.get("reference"), crisis=bool(answer.get("crisis")),
+                      urgency=str(answer.get("urgency") or "routine"),
+                      held=bool(answer.get("held")))
+    log.info("web contact sent", extra={"event": "site.contact_sent",
+                                        "reference": receipt.reference})
+    token = site.signer.sign(receipt, site.now())
+    return RedirectResponse(f"/contact/sent/{token}", status_code=303)
+
+
+@router.get("/contact/sent/{token}")
+async def contact_sent(request: Request, token: str) -> Response:
+    receipt = request.app.state.site.signer.verify(token, request.app.state.site.now())
+    if receipt is None:
+        raise HTTPException(404)
+    unit, count = reply_window(promises().window(receipt.urgency))
+    return render(request, "contact_sent.jinja", {"receipt": receipt, "unit": unit,
+                                                  "count": count}, headers=NO_STORE)
+
+
+def reply_window(window: timedelta) -> tuple[str, int]:
+    """The routing rules' window as (unit, count) for the page's own words, the units the
+    texts and emails use (`services.common.promises.words_for`): days from 2 days, else hours,
+    else minutes."""
+    seconds = int(window.total_seconds())
+    for unit, size, from_size in (("day", 86400, 2 * 86400), ("hour", 3600, 3600)):
+        if seconds >= from_size and seconds % size == 0:
+            return unit, seconds // size
+    return "minute", max(1, round(seconds / 60))

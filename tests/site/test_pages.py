@@ -1,0 +1,107 @@
+"""Every public page: the number, urgent help and the exit button everywhere, languages, no
+third-party request, advice from data files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.site.content import Library
+from tests.site.conftest import SiteHarness
+
+PAGES = ["/", "/advice", "/advice/wobbly-day", "/self-assessment", "/contact", "/help",
+         "/accessibility", "/privacy"]
+ADVICE = Library().slugs
+
+
+def html_lang(text: str) -> str:
+    found = re.search(r'<html lang="([a-z]+)"', text)
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_has_urgent_help_the_exit_button_and_our_number(
+        site: SiteHarness, path: str) -> None:
+    resp = await site.client.get(path)
+    assert resp.status_code == 200
+    text = resp.text
+    for number in ('href="tel:999"', 'href="tel:111"', "option 2", 'href="tel:116123"',
+                   "SHOUT", "85258", 'id="urgent-help"', "nhsuk-card--care--urgent"):
+        assert number in text, number
+    assert 'id="exit-this-page"' in text and 'href="https://www.bbc.co.uk/weather"' in text
+    assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert html_lang(text) == "en"
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_no_page_loads_anything_from_another_site(site: SiteHarness, path: str) -> None:
+    text = (await site.client.get(path)).text
+    loaded = re.findall(r'<(?:script|img|iframe)[^>]*\bsrc="([^"]+)"', text)
+    loaded += re.findall(r'<link[^>]*\bhref="([^"]+)"', text)
+    assert loaded and all(url.startswith("/static/site/") for url in loaded), loaded
+    assert "<script>" not in text and "onclick" not in text  # the CSP allows no inline script
+
+
+async def test_home_says_who_it_is_for_and_how_to_reach_us(site: SiteHarness) -> None:
+    text = (await site.client.get("/")).text
+    assert 'href="tel:+442079460000"' in text and "020 7946 0000" in text
+    assert 'href="mailto:help@livingwell.example"' in text
+    assert "24 hours a day, 7 days a week" in text and "do not need a referral" in text
+
+
+@pytest.mark.parametrize("slug", ADVICE)
+async def test_each_advice_page_ends_with_how_to_reach_the_line(site: SiteHarness,
+                                                                slug: str) -> None:
+    text = (await site.client.get(f"/advice/{slug}")).text
+    main = text[text.index('id="maincontent"'):text.index("</main>")]
+    assert main.rindex('id="reach-us"') > main.index("lw-advice")
+    assert 'href="tel:+442079460000"' in main and "mailto:help@livingwell.example" in main
+
+
+def test_the_advice_asked_for_is_all_there() -> None:
+    assert set(ADVICE) >= {"wobbly-day", "housing", "debt", "benefits", "work", "loneliness",
+                           "alcohol-and-drugs", "carers-and-families", "professionals"}
+
+
+async def test_a_missing_advice_page_is_a_404_page_of_the_same_design(site: SiteHarness) -> None:
+    resp = await site.client.get("/advice/no-such-thing")
+    assert resp.status_code == 404 and 'id="urgent-help"' in resp.text
+
+
+async def test_accept_language_chooses_polish_and_the_cookie_wins(site: SiteHarness) -> None:
+    resp = await site.client.get("/", headers={"accept-language": "pl-PL,pl;q=0.9,en;q=0.5"})
+    assert html_lang(resp.text) == "pl" and resp.headers["content-language"] == "pl"
+    assert "Porozmawiaj z kimś" in resp.text and "Opuść tę stronę" in resp.text
+    resp = await site.client.get("/", headers={"accept-language": "pl", "cookie": "lang=es"})
+    assert html_lang(resp.text) == "es" and "Salir de esta página" in resp.text
+    resp = await site.client.get("/", headers={"accept-language": "pt-BR"})
+    assert html_lang(resp.text) == "pt"
+    resp = await site.client.get("/", headers={"accept-language": "fr, de;q=0.8"})
+    assert html_lang(resp.text) == "en"
+
+
+async def test_the_switcher_remembers_the_language_and_goes_back(site: SiteHarness) -> None:
+    resp = await site.client.get("/lang/pl", params={"next": "/advice/debt"})
+    assert resp.status_code == 303 and resp.headers["location"] == "/advice/debt"
+    cookie = resp.headers["set-cookie"]
+    assert cookie.startswith("lang=pl;") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    page = await site.client.get("/advice/debt", headers={"cookie": "lang=pl"})
+    assert html_lang(page.text) == "pl" and "Pieniądze i długi" in page.text
+    away = await site.client.get("/lang/pl", params={"next": "//evil.example/x"})
+    assert away.headers["location"] == "/"
+    assert (await site.client.get("/lang/xx")).status_code == 404
+
+
+async def test_an_untranslated_advice_page_says_so_and_marks_its_language(
+        site: SiteHarness) -> None:
+    text = (await site.client.get("/advice/benefits", headers={"cookie": "lang=pl"})).text
+    assert html_lang(text) == "pl" and '<article lang="en">' in text
+    assert "nie jest jeszcze przetłumaczona" in text
+
+
+async def test_the_self_assessment_shows_the_published_translation(site: SiteHarness) -> None:
+    text = (await site.client.get("/self-assessment", headers={"cookie": "lang=pl"})).text
+    assert "Myśli, że lepiej byłoby umrzeć" in text and "Niemal codziennie" in text
