@@ -65,6 +65,15 @@ _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PROBES = frozenset({"/healthz", "/readyz"})
 # A Twilio body larger than this is checked in a worker thread, never on the event loop.
 OFFLOAD_BYTES = 16_384
+# When the website does not answer, a person still gets the numbers that matter.
+SITE_UNAVAILABLE = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Living Well Line'
+    b'</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+    b"<body><main><h1>Sorry, this website is not working right now</h1>"
+    b'<p>Call or text the Living Well Line at any time: <a href="tel:{line}">{line}</a>.</p>'
+    b'<p>In danger now: call <a href="tel:999">999</a>. Urgent mental health help: call '
+    b'<a href="tel:111">NHS 111</a> and choose option 2. Samaritans: '
+    b'<a href="tel:116123">116 123</a>. Text SHOUT to 85258.</p></main></body></html>')
 
 
 @dataclass
@@ -322,6 +331,8 @@ class Gateway:
         """The mail provider's basic auth or a bearer key, from the headers alone."""
         state = self.state
         assert state is not None
+        if route.auth == "public":  # the website: anyone, no sign-in
+            return Principal(kind="anonymous")
         auth = headers.get(b"authorization", b"").decode("latin-1")
         if route.auth == "email":
             if same_secret(basic_auth_password(auth), self.settings.email_secret):
@@ -365,6 +376,8 @@ class Gateway:
             return True  # a call for help is never refused by a rate limit
         if principal.key_id:
             item, ident = state.limits.per_key, ("key", principal.key_id)
+        elif route.auth == "public":  # the website: per source address
+            item, ident = state.limits.anonymous, ("public", str(scope.get(SOURCE, "")))
         else:
             item, ident = state.limits.webhook, ("webhook", route.prefix)
         if await state.limits.allow(item, *ident):
@@ -384,6 +397,11 @@ class Gateway:
         assert state is not None
         if route.auth == "session":
             await self.identity.unavailable(send)
+            return
+        if route.auth == "public":  # the website is never spooled; a page with the numbers
+            await send_body(send, 503, b"text/html; charset=utf-8", SITE_UNAVAILABLE.replace(
+                b"{line}", self.settings.twilio_phone_number.encode()),
+                [(b"retry-after", b"5"), (b"cache-control", b"no-store")])
             return
         if route.auth == "key":
             status = 504 if upstream is None else 502

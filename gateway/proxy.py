@@ -33,7 +33,12 @@ HOP_BY_HOP = frozenset({
     b"x-real-ip",
     *(h.encode() for h in INTERNAL_HEADERS),
 })
-PASS_BACK = ("content-type", "retry-after", "location", "cache-control", "etag", "link")
+PASS_BACK = ("content-type", "retry-after", "location", "cache-control", "etag", "link",
+             # Web pages: their language, cookie and the security headers they are sent with.
+             "set-cookie", "content-language", "vary", "last-modified",
+             "content-security-policy", "x-content-type-options", "referrer-policy",
+             "x-frame-options", "cross-origin-opener-policy", "cross-origin-resource-policy",
+             "permissions-policy")
 # A service answered but could not record the webhook (its database failed mid-request).
 H_UNRECORDED = "x-livewell-unrecorded"
 
@@ -64,7 +69,7 @@ class Forwarder:
 
     def __init__(self, settings: Settings) -> None:
         self._bases = {name: settings.service_url(name)
-                       for name in ("intake", "referral", "keyperson", "notify", "desk")}
+                       for name in ("intake", "referral", "keyperson", "notify", "site", "desk")}
         # host:port of every service: a redirect there must not reach the client.
         self._internal = {(u.host, u.port) for u in map(URL, self._bases.values())}
         self._token = settings.internal_secret

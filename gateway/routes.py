@@ -7,8 +7,9 @@ from typing import Literal
 
 from services.common.settings import ServiceName
 
-# "session": a person signed in to the desk (gateway/identity).
-Auth = Literal["twilio", "email", "key", "session"]
+# "session": a person signed in to the desk (gateway/identity). "public": the website, open to
+# anyone without sign-in, limited per source address.
+Auth = Literal["twilio", "email", "key", "session", "public"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/handoffs", "notify", "key"),
     Route("/api/v1/alerts", "notify", "key"),
     Route("/desk", "desk", "session"),
+    # The public website (services/site); "/" matches the home page only.
+    *(Route(prefix, "site", "public") for prefix in (
+        "/", "/advice", "/self-assessment", "/contact", "/help", "/accessibility", "/privacy",
+        "/lang", "/static/site")),
 )
 
 

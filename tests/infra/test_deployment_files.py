@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ("intake", "referral", "keyperson", "notify", "gateway")
+APP = ("intake", "referral", "keyperson", "notify", "site", "gateway")
 K8S = ROOT / "infra" / "k8s"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 
@@ -124,7 +124,7 @@ def test_every_service_has_several_replicas_probes_and_secrets_from_a_secret() -
 def test_only_the_gateway_is_exposed_outside_the_cluster() -> None:
     docs = manifests()
     services = [d for d in docs if d["kind"] == "Service"]
-    assert len(services) == 5
+    assert len(services) == len(APP)
     assert all(s["spec"]["type"] == "ClusterIP" for s in services)
     (ingress,) = [d for d in docs if d["kind"] == "Ingress"]
     backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"]

@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, MockClient, free_port, twilio_mock_process
 
-SERVICES = ("intake", "referral", "keyperson", "notify")
+SERVICES = ("intake", "referral", "keyperson", "notify", "site")
 INTERNAL_TOKEN = "e2e-internal-token"
 T = TypeVar("T")
 
