@@ -68,18 +68,29 @@ async def warm_up(http: httpx.AsyncClient, key: str, mock_url: str) -> None:
         await asyncio.sleep(0.25)
 
 
-async def _emergency(gateway_port: int, key: str, after: float) -> tuple[str, float] | None:
-    """After `after` seconds, one emergency referral: its reference and when it was sent."""
+async def _emergency(gateway_port: int, key: str,
+                     after: float) -> tuple[str, float] | tuple[None, str]:
+    """After `after` seconds, one emergency referral: its reference and when it was first
+    sent. A 5xx or a timeout is retried with the same Idempotency-Key, as a partner would, and
+    the time still runs from the first try; (None, why) if it never got in."""
     await asyncio.sleep(after)
+    sent = time.time()
+    body, why = emergency_body(f"{sent:.0f}"), "?"
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": f"bench-emergency-{sent}"}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}",
                                  timeout=30) as http:
-        sent = time.time()
-        resp = await http.post("/api/v1/referrals", json=emergency_body(f"{sent:.0f}"),
-                               headers={"Authorization": f"Bearer {key}",
-                                        "Idempotency-Key": f"bench-emergency-{sent}"})
-    if resp.status_code != 201:
-        return None
-    return str(resp.json()["reference"]), sent
+        for _ in range(5):
+            try:
+                resp = await http.post("/api/v1/referrals", json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                why = type(exc).__name__
+                continue
+            if resp.status_code in (200, 201):
+                return str(resp.json()["reference"]), sent
+            why = f"http {resp.status_code}"
+            if resp.status_code < 500:
+                break
+    return None, why
 
 
 async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], *, rate: float,
@@ -107,7 +118,8 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
     while True:
         seen = await _handoffs(mock_url)
         missing = [r for r in due if r not in seen]
-        if (not missing and (sent_emergency is None or sent_emergency[0] in seen)) \
+        if (not missing and (sent_emergency is None or sent_emergency[0] is None
+                             or sent_emergency[0] in seen)) \
                 or time.monotonic() > deadline:
             break
         await asyncio.sleep(1.0)
@@ -127,13 +139,13 @@ async def run_referral_phase(gateway_port: int, mock_url: str, keys: list[str], 
     }
 
 
-def _emergency_result(asked: bool, sent: tuple[str, float] | None,
+def _emergency_result(asked: bool, sent: tuple[str, float] | tuple[None, str] | None,
                       seen: dict[str, list[datetime]], started: float) -> dict[str, Any]:
-    if not asked:
+    if not asked or sent is None:
         return {}
-    if sent is None:
-        return {"emergency": {"error": "the emergency referral was refused"}}
     reference, at = sent
+    if reference is None or isinstance(at, str):
+        return {"emergency": {"error": f"the emergency referral was refused ({at})"}}
     first = min(seen[reference]).timestamp() if reference in seen else None
     return {"emergency": {"sent_after_s": round(at - started, 1),
                           "handoff_ms": None if first is None else (first - at) * 1000}}
