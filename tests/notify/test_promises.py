@@ -1,19 +1,22 @@
 """Promises agree: every channel says the routing rules' window, a crisis alert's respond-by
-is the emergency window from when it was raised, and a call says "an EMERGENCY handoff"."""
+is the emergency window from when it was raised, and a call says "an EMERGENCY handoff".
+And what notify's coordinators are told when its own relay gives up on a row."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
+from sqlalchemy import select
 
+from services.common.outbox import MAX_BACKOFF, enqueue
 from services.common.promises import Promises, promises, words_for
 from services.intake.settings import DATA_DIR
 from services.intake.wording import Replies, load
 from services.notify.gsm import is_gsm7, segments
-from services.notify.models import Alert
+from services.notify.models import Alert, OutboxMessage
 from services.notify.templates import Facts, handoff_call, render, when
 from services.referral.routing import RoutingInput, Urgency, decide
 from services.referral.rules import DEFAULT_RULES, load_rules
@@ -106,3 +109,37 @@ async def test_a_crisis_alert_gives_the_emergency_window_not_the_moment_it_was_r
     [sms] = await notify.twilio.messages(coordinator)
     assert f"respond by {when(alert.respond_by)}" in sms["body"]
     assert f"respond by {when(raised)}" not in sms["body"]
+
+
+async def test_notifys_own_dead_letter_alerts_the_coordinators_locally(
+    notify: NotifyHarness, expect: Expectations,
+) -> None:
+    coordinator = mobile()
+    notify.peers.coordinators = [coordinator]
+    expect.expect_sms(coordinator, "could not be passed on")
+    relay = notify.service.kit.relay
+    max_failures, relay.max_failures = relay.max_failures, 2
+
+    async def broken(session: Any, payload: dict[str, Any]) -> None:
+        raise LookupError("the same way every time")
+
+    relay.local_handlers["test.broken"] = broken
+    key = f"test:{mobile()}"
+    try:
+        async with notify.service.kit.db.sessionmaker() as session, session.begin():
+            enqueue(session, OutboxMessage, key=key, target="local", path="test.broken",
+                    payload={"reference": "LW-7K3M-Q9XA", "urgency": "urgent"},
+                    now=notify.service.kit.clock.now())
+        await notify.settle()
+        await notify.advance(MAX_BACKOFF * 2)  # the second failure: a dead letter
+    finally:
+        relay.max_failures = max_failures
+    async with notify.service.kit.db.sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == key))
+        assert row is not None and row.dead_at is not None
+        alert = await session.scalar(select(Alert).where(
+            Alert.alert_key == f"dead_letter:notify:{row.id}"))
+    assert alert is not None and (alert.kind, alert.reference) == ("dead_letter", "LW-7K3M-Q9XA")
+    [sms] = await notify.twilio.messages(coordinator)
+    assert "LW-7K3M-Q9XA" in sms["body"] and "could not be passed on" in sms["body"]
