@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
 from services.common.ids import new_id, new_reference
-from services.common.outbox import ReplyHandler, enqueue
+from services.common.outbox import PRIORITY, ReplyHandler, enqueue
 from services.common.phone import may_text
 from services.intake import repository
 from services.intake.models import OutboxMessage, ReferralLink
@@ -96,7 +96,9 @@ async def text_person(session: AsyncSession, *, to: str | None, template: str,
     if await repository.outbox_key_taken(session, f"person-message:{key}"):
         return True  # asked before (a repeated webhook or reply): one text per key, ever
     enqueue(session, OutboxMessage, key=f"person-message:{key}", target="notify",
-            path="/internal/person-messages", now=now, payload={
+            path="/internal/person-messages", now=now,
+            priority=PRIORITY["emergency"] if template == "crisis_signposting" else None,
+            payload={
                 "message_key": key, "to": to, "template": template, "reference": reference,
                 "respond_by": respond_by.isoformat() if respond_by else None})
     return True

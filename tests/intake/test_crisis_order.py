@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
+from services.intake.models import OutboxMessage
 from tests.intake.conftest import CRISIS_LINE, post_twilio
 from tests.intake.fakes import FakePeers, mobile, sid, twiml
 from tests.intake.test_voice import call, step_of
@@ -46,3 +48,9 @@ async def test_each_tier_rings_only_its_own_role_in_the_documented_order(
                                                            DialCallStatus="no-answer"),
                                         **params)).text)
     assert rung == [["+447400900001"], ["+447400900002"], ["+447400900003"], [CRISIS_LINE]]
+    # Nobody answered: the signposting text to the caller goes before any routine work.
+    async with intake.kit.db.sessionmaker() as session:
+        text = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key.like("person-message:%crisis_signposting"),
+            OutboxMessage.payload["to"].as_string() == caller))
+    assert text is not None and text.priority == 0
