@@ -142,7 +142,9 @@ async def test_internal_endpoints_are_not_reachable_through_the_gateway(stack: S
                     resp = await http.request(
                         method, url, json={},
                         headers={**admin, "X-Internal-Token": INTERNAL_TOKEN})
-                    assert resp.status_code in (401, 403, 404), (method, url, resp.status_code)
+                    # 400: the gateway refuses dot segments and encoded ones before routing.
+                    assert resp.status_code in (400, 401, 403, 404), (method, url,
+                                                                      resp.status_code)
                     assert resp.status_code != 200
 
 
