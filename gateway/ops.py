@@ -62,15 +62,25 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of the gateway and of every service, each sample labelled
-    `service`: for the scraper's token, or from loopback when none is set (gateway.metrics)."""
+    `service`: for the scraper's token or an admin key, or from loopback when no token is set
+    (gateway.metrics)."""
     state = _state(request)
     address = request.scope.get(SOURCE, "unknown")
-    if not may_read(request.scope, address, state.config.metrics_token):
+    if not (may_read(request.scope, address, state.config.metrics_token)
+            or await _admin_key(request, state)):
         return JSONResponse(
             {"type": PROBLEM_BASE + "forbidden", "title": "Forbidden", "status": 403,
-             "detail": "Metrics are for operators: send the scraper's bearer token."},
+             "detail": "Metrics are for operators: send the scraper's token or an admin key."},
             status_code=403, media_type=PROBLEM_JSON)
     return Response(await render(state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _admin_key(request: Request, state: GatewayState) -> bool:
+    """True when the request carries an API key with the `admin` role."""
+    auth = request.headers.get("authorization", "")
+    key = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    info = await state.keys.verify(key) if key.startswith("lw_") else None
+    return info is not None and info.role == "admin"
 
 
 @router.get("/openapi.json")

@@ -94,3 +94,15 @@ async def test_the_gateway_never_redirects_to_add_or_remove_a_slash(gw: GatewayH
         resp = await gw.client.get(path, headers={"X-Forwarded-Proto": "https"})
         assert resp.status_code == 404, (path, resp.status_code)
         assert "location" not in resp.headers
+
+
+async def test_an_admin_key_reads_metrics_and_a_staff_or_partner_key_does_not(
+    gw: GatewayHarness,
+) -> None:
+    from tests.gateway.test_api_keys import make_key
+
+    for role, expected in (("admin", 200), ("staff", 403), ("partner", 403)):
+        _, secret = await make_key(gw, "Living Well Hub", role)
+        status, _, _, _ = await call_raw(gw, "GET", b"/metrics", client=OUTSIDE,
+                                         headers=[(b"authorization", f"Bearer {secret}".encode())])
+        assert status == expected, role
