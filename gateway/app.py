@@ -235,8 +235,10 @@ class Gateway:
             principal = await self.identity.authenticate(scope["method"], path, headers, body,
                                                          content_type, send)
         else:
-            # Credentials are in the headers: checked before a byte of the body is read.
-            if await self._refuse_blocked(address, send):
+            # Credentials are in the headers: checked before a byte of the body is read. The
+            # website needs none and has its own per-address limit: someone else's failed
+            # logins from a shared address (a library, a phone network) never hide it.
+            if route.auth != "public" and await self._refuse_blocked(address, send):
                 return
             principal = await self._credentials(route, headers, send, address)
             body = b""

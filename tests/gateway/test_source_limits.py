@@ -100,3 +100,14 @@ async def test_behind_a_trusted_proxy_the_address_is_the_one_it_forwarded_for(
 
         assert [await via_proxy("203.0.113.50") for _ in range(3)] == [401, 401, 429]
         assert await via_proxy("203.0.113.51") == 401, "the proxy itself is not blocked"
+
+
+async def test_the_website_stays_open_to_an_address_over_its_failure_limit(
+    limited: GatewayHarness,
+) -> None:
+    for _ in range(4):
+        await call_raw(limited, "GET", b"/api/v1/referrals", client=ATTACKER)
+    status, _, _, _ = await call_raw(limited, "GET", b"/api/v1/referrals", client=ATTACKER)
+    assert status == 429
+    status, _, _, _ = await call_raw(limited, "GET", b"/contact", client=ATTACKER)
+    assert status == 200, "a person looking for help is not refused for someone else's logins"
