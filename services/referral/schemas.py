@@ -146,12 +146,12 @@ class NoteAdded(BaseModel):
 
 
 class SelfReferralCreate(_In):
-    """Intake's self-referral (voice, SMS, email); the person is already resolved."""
+    """Intake's self-referral (voice, SMS, email, the website); the person is already resolved."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     reference: str = Field(pattern=r"^LW-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-    source: Literal["voice", "sms", "email"]
+    source: Literal["voice", "sms", "email", "web"]
     contact_id: str | None = Field(default=None, max_length=64)
     person_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=10_000)
