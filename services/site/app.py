@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.http import ServiceClient
 from services.common.logs import configure_logging
@@ -66,6 +67,28 @@ def _number_words(e164: str) -> dict[str, str]:
     return {"phone_display": national, "phone_tel": e164}
 
 
+class CacheStatic:
+    """Lets browsers keep the site's CSS and scripts for an hour: a page view is then one
+    request, which matters under the gateway's per-address limit (many people share one
+    address on a phone network or in a library)."""
+
+    def __init__(self, app: ASGIApp, prefix: str, max_age: int = 3600) -> None:
+        self.app, self.prefix = app, prefix + "/"
+        self.header = (b"cache-control", f"public, max-age={max_age}".encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def cached(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (200, 304):
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, cached)
+
+
 def create_app(settings: Settings | None = None, sender: ContactSender | None = None,
                now: Callable[[], float] = time.time) -> FastAPI:
     """Build the site (`sender` defaults to intake over HTTP, started in the lifespan)."""
@@ -108,6 +131,7 @@ def create_app(settings: Settings | None = None, sender: ContactSender | None = 
         app.include_router(health.test_clock_router)
     app.include_router(pages.router)
     mount_static(app, STATIC_PREFIX, HERE / "static")
+    app.add_middleware(CacheStatic, prefix=STATIC_PREFIX)
     app.add_middleware(SecurityHeaders, no_store=False)
     app.add_middleware(ServiceMiddleware, service="site", token=settings.internal_secret)
     return app

@@ -105,3 +105,10 @@ async def test_an_untranslated_advice_page_says_so_and_marks_its_language(
 async def test_the_self_assessment_shows_the_published_translation(site: SiteHarness) -> None:
     text = (await site.client.get("/self-assessment", headers={"cookie": "lang=pl"})).text
     assert "Myśli, że lepiej byłoby umrzeć" in text and "Niemal codziennie" in text
+
+
+async def test_static_files_are_kept_by_the_browser_and_pages_are_not(site: SiteHarness) -> None:
+    css = await site.client.get("/static/site/site.css")
+    assert css.headers["cache-control"] == "public, max-age=3600"
+    page = await site.client.get("/")
+    assert "max-age" not in page.headers.get("cache-control", "")
