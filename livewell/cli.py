@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("serve", help="run one process (what `run` starts for each)")
-    p.add_argument("service", choices=(*SERVABLE, "site"))  # the site has no database
+    p.add_argument("service", choices=(*SERVABLE, "site", "desk"))  # no databases of their own
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="API keys for partners and staff")

@@ -28,7 +28,7 @@ from livewell.cli import MIGRATED_FD
 from services.common.settings import ServiceName, Settings, load_dev_secrets
 
 ORDER: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "site",
-                                  "gateway")
+                                  "desk", "gateway")
 MAX_BACKOFF = 30.0
 HEALTHY_AFTER = 60.0
 STOP_GRACE = 10.0
@@ -187,6 +187,7 @@ class Supervisor:
             "Living Well Line is running.",
             f"  gateway    {gw}   (API docs {gw}/docs, readiness {gw}/readyz)",
             f"  website    {gw}/   (advice, self-assessment, contact form)",
+            f"  desk       {gw}/desk/   (staff sign in; invite: livewell staff invite)",
             *(f"  {n:<10} {s.service_url(n)}   (internal; reached through the gateway)"
               for n in ORDER[:-1]),
             f"  data       {_describe_db(s)}",

@@ -29,7 +29,9 @@ from services.common.settings import Settings
 from services.common.web.security import content_security_policy
 
 log = logging.getLogger("gateway.identity")
-PAGES = frozenset({"/desk/sign-in", "/desk/sign-out"})
+# The test clock is here too (LIVEWELL_TEST_CLOCK with the internal token only): sessions
+# expire by the gateway's clock, which end-to-end tests move like the services' clocks.
+PAGES = frozenset({"/desk/sign-in", "/desk/sign-out", "/internal/clock/advance"})
 PAGE_PREFIXES = ("/desk/invite/", "/desk/static/nhsuk/", "/desk/static/kit/",
                  "/desk/static/identity/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,6 +13,7 @@ from services.common.outbox import enqueue, priority_for
 from services.notify import alerts, repository
 from services.notify.codes import new_code
 from services.notify.context import Notify
+from services.notify.desk_link import with_desk_link
 from services.notify.models import OPEN, Handoff, Message, OutboxMessage, TimelineEntry
 from services.notify.templates import Facts, handoff_call, render
 
@@ -108,9 +109,11 @@ async def run_step(session: AsyncSession, ctx: Notify, h: Handoff, index: int) -
     key = f"handoff:{h.id}:step:{index}"
     if step.action in ("sms", "reminder"):
         kind = "handoff" if step.action == "sms" else "reminder"
+        # The worker's way into the desk: the link's path is the reference alone.
+        body = with_desk_link(render(kind, facts(h)), ctx.kit.settings.public_base_url,
+                              h.reference)
         msg = await queue_message(session, key=key, kind=kind, channel="sms", to=h.phone,
-                                  body=render(kind, facts(h)), now=now, handoff_id=h.id,
-                                  urgency=h.urgency)
+                                  body=body, now=now, handoff_id=h.id, urgency=h.urgency)
         if msg:
             note(session, h.id, now, step.action, channel="sms", message_id=msg.id)
     elif step.action == "call":

@@ -1,5 +1,7 @@
-"""The desk's tests reuse the services' in-process harnesses (their fixtures, imported)."""
+"""The desk's tests reuse the services' in-process harnesses and the end-to-end stack (their
+fixtures, imported)."""
 
+from tests.e2e.conftest import stack  # noqa: F401
 from tests.notify.conftest import (  # noqa: F401
     expect,
     gateway,

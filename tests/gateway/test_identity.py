@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -282,3 +282,12 @@ def test_after_sign_in_only_a_desk_path_is_followed() -> None:
     for bad in ("https://evil.example/", "//evil.example/desk/", "/desk/sign-out",
                 "/api/v1/referrals", "", None, "/desk/\\evil"):
         assert safe_next(bad) == "/desk/"
+
+
+async def test_the_gateways_test_clock_needs_the_internal_token(gw: GatewayHarness) -> None:
+    before = now(gw)
+    resp = await gw.client.post("/internal/clock/advance", json={"seconds": 60})
+    assert resp.status_code == 404 and now(gw) - before < timedelta(seconds=60)
+    resp = await gw.client.post("/internal/clock/advance", json={"seconds": 60},
+                                headers={"x-internal-token": gw.settings.internal_secret})
+    assert resp.status_code == 200 and now(gw) - before >= timedelta(seconds=60)

@@ -23,7 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, MockClient, free_port, twilio_mock_process
 
-SERVICES = ("intake", "referral", "keyperson", "notify", "site")
+SERVICES = ("intake", "referral", "keyperson", "notify", "site", "desk")
 INTERNAL_TOKEN = "e2e-internal-token"
 T = TypeVar("T")
 
@@ -77,6 +77,11 @@ class Stack:
                                          json={"seconds": seconds},
                                          headers={"x-internal-token": INTERNAL_TOKEN})
                 resp.raise_for_status()
+            # The gateway's clock too: staff sessions end by it.
+            resp = await client.post(self.gateway_url + "/internal/clock/advance",
+                                     json={"seconds": seconds},
+                                     headers={"x-internal-token": INTERNAL_TOKEN})
+            resp.raise_for_status()
         await self.twilio.advance(seconds)
 
     def logs(self) -> str:

@@ -1,0 +1,89 @@
+"""The desk's app: pages behind the gateway (which signed the person in), NHS.UK error pages,
+the security headers and `Cache-Control: no-store` on everything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
+
+from services.common.clock import Clock
+from services.common.health import Advance
+from services.common.logs import configure_logging
+from services.common.middleware import ServiceMiddleware
+from services.common.settings import Settings
+from services.common.web import SecurityHeaders, mount_static
+from services.desk.backend import Backend, Unavailable
+from services.desk.pages import pages, router
+
+log = logging.getLogger("desk")
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("desk", settings.log_level)
+        backend = Backend(settings)
+        await backend.start()
+        app.state.backend = backend
+        app.state.settings = settings
+        app.state.clock = Clock()
+        log.info("service started", extra={"event": "service.start"})
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(title="Living Well Line desk", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "desk"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        # No database of its own: ready when it serves.
+        return JSONResponse({"status": "ready", "service": "desk", "checks": {}})
+
+    if settings.test_clock:
+        @app.post("/internal/clock/advance", include_in_schema=False)
+        async def advance_clock(body: Advance, request: Request) -> dict[str, str]:
+            """Move the desk's clock (time left on a handoff) with the services' clocks."""
+            return {"now": request.app.state.clock.advance(body.seconds).isoformat()}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        name = "404.jinja" if exc.status_code in (403, 404) else "error.jinja"
+        status = 404 if exc.status_code == 403 else exc.status_code
+        return pages.response(request, name, {"status": status}, status_code=status)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        log.error("a service behind the desk did not answer",
+                  extra={"event": "desk.upstream_failed", "target": str(exc)})
+        return pages.response(request, "error.jinja", {"status": 503}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("desk page failed", extra={"event": "desk.error"})
+        return pages.response(request, "error.jinja", {"status": 500}, status_code=500)
+
+    app.include_router(router)
+    mount_static(app, "/desk/static", HERE / "static")
+    app.add_middleware(SecurityHeaders, no_store=True)
+    app.add_middleware(ServiceMiddleware, service="desk", token=settings.internal_secret)
+    return app
