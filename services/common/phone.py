@@ -49,7 +49,7 @@ def person_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     """`07911 654321` → `+447911654321` (possible, if not valid); ValueError when malformed."""
     found = _parse(raw, region)
     if found is None:
-        raise ValueError("not a phone number: give it with its area code, e.g. 07911 123456")
+        raise ValueError("not a phone number: give the whole number, with its area code")
     return found.e164
 
 
