@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.keyperson import assignment, outbound
+from services.keyperson import assignment, outbound, waiting
 from services.keyperson import repository as repo
 from services.keyperson.api import ROUTERS
+from services.keyperson.areas import AREAS, AreaBook
 from services.keyperson.models import KIT_MODELS
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def _timers(kit: Kit) -> AsyncIterator[None]:
-    """Register the delayed jobs the outbox relay runs in this service."""
+    """Register the delayed jobs the outbox relay runs in this service, and the localities
+    and teams key workers may serve."""
 
     async def absence_starts(session: AsyncSession, payload: dict[str, Any]) -> None:
         now = kit.clock.now()
@@ -35,7 +37,15 @@ async def _timers(kit: Kit) -> AsyncIterator[None]:
                  extra={"event": "absence.start", "keyworker_id": absence.keyworker_id,
                         "count": moved})
 
+    async def retry_waiting(session: AsyncSession, payload: dict[str, Any]) -> None:
+        moved = await waiting.retry_waiting(session, kit.clock.now(), waiting.cursor(payload))
+        if moved:
+            log.info("waiting referrals given a key worker or duty coordinator",
+                     extra={"event": "assignment.retry_waiting", "count": moved})
+
     kit.relay.local_handlers[outbound.ABSENCE_STARTS] = absence_starts
+    kit.relay.local_handlers[waiting.RETRY] = retry_waiting
+    kit.extras[AREAS] = AreaBook()
     yield
 
 

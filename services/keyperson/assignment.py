@@ -211,7 +211,9 @@ async def duty_holder(session: AsyncSession, need: Need, now: datetime,
     return None
 
 
-def _apply(a: Assignment, choice: Choice, link_keyworker_id: str | None, now: datetime) -> None:
+def apply_choice(a: Assignment, choice: Choice, link_keyworker_id: str | None,
+                 now: datetime) -> None:
+    """Record the choice on the assignment (who, by which rule, why, covering whom)."""
     a.keyworker_id = choice.worker.id if choice.worker else None
     a.status = "offered" if choice.worker else "unassigned"
     a.via = choice.via
@@ -283,7 +285,7 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     need = _need(a, context)
     known = await _known(session, context, now, window)
     choice = await choose(session, need, now, req.respond_by, known=known)
-    _apply(a, choice, context.link_keyworker_id, now)
+    apply_choice(a, choice, context.link_keyworker_id, now)
     await outbound.send(session, _announcements(a, choice.worker, "assigned", now), new=a)
     log.info("key worker chosen", extra={"event": "assignment.assigned", "step": a.via,
                                          "referral_id": a.referral_id,
@@ -296,7 +298,7 @@ async def reoffer(session: AsyncSession, a: Assignment, now: datetime) -> None:
     need, known, context = await settle_need(session, a, now)
     choice = await choose(session, need, now, a.respond_by, known=known)
     a.attempt += 1
-    _apply(a, choice, context.link_keyworker_id, now)
+    apply_choice(a, choice, context.link_keyworker_id, now)
     await outbound.send(session, _announcements(a, choice.worker, "reassigned", now))
     log.info("referral offered to the next key worker",
              extra={"event": "assignment.reassigned", "step": a.via, "attempts": a.attempt,

@@ -34,7 +34,8 @@ KIT_MODELS = KitModels(outbox=OutboxMessage, inbox=InboxEntry, audit=AuditEntry)
 
 
 class KeyWorker(Base):
-    """A key worker on the roster. `caseload` counts their open assignments."""
+    """A key worker on the roster. `caseload` counts the people they hold open referrals
+    of (a person with several counts once)."""
 
     __tablename__ = "keyworker"
 
@@ -51,6 +52,12 @@ class KeyWorker(Base):
     last_assigned_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        # One mobile per active worker: replies from a shared phone could not be told apart.
+        sa.Index("uq_keyworker_phone_active", "phone", unique=True,
+                 sqlite_where=sa.text("active"), postgresql_where=sa.text("active")),
+    )
 
 
 class KeyWorkerArea(Base):
@@ -132,6 +139,7 @@ class Assignment(Base):
     __table_args__ = (
         sa.Index("ix_assignment_keyworker_id_status", "keyworker_id", "status"),
         sa.Index("ix_assignment_person_id_status", "person_id", "status"),
+        sa.Index("ix_assignment_status_respond_by", "status", "respond_by"),
     )
 
 

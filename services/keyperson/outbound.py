@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, insert, select, union_all
+from sqlalchemy import Insert, Table, bindparam, delete, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import enqueue, priority_for
@@ -91,6 +91,15 @@ def nobody_fits(a: Assignment, now: datetime) -> OutboxRow:
         "alert_key": key, "kind": "nobody_fits", "reference": a.reference,
         "referral_id": a.referral_id, "urgency": a.urgency,
         "respond_by": a.respond_by.isoformat()}, now)
+
+
+async def withdraw_nobody_fits(session: AsyncSession, referral_id: str) -> None:
+    """A key worker holds the referral now: `nobody_fits` alerts not yet handed to notify
+    would be stale, so they are not sent."""
+    await session.execute(delete(_outbox).where(
+        _outbox.c.idempotency_key.startswith(f"alert:nobody_fits:{referral_id}:",
+                                             autoescape=True),
+        _outbox.c.delivered_at.is_(None), _outbox.c.dead_at.is_(None)))
 
 
 def absence_timer(session: AsyncSession, absence_id: str, now: datetime, delay: float) -> None:

@@ -148,6 +148,8 @@ class OnDuty(BaseModel):
 
 class OnDutyNumbers(BaseModel):
     numbers: list[str] = Field(description="E.164 numbers in dial order.")
+    superseded: bool = Field(default=False, description="The alert asked about is stale: "
+                                                        "a key worker holds the referral now.")
 
 
 class Gap(BaseModel):

@@ -14,7 +14,7 @@ async def test_the_best_ranked_worker_gets_the_referral_and_a_handoff_without_pe
     keyperson: ServiceHarness, sent: Recorder,
 ) -> None:
     c = keyperson.client
-    await worker(c, teams=["other"])                       # locality only
+    await worker(c, teams=["ips_alliance"])                # locality only
     both = await worker(c)                                 # locality and team
     body = request(NOW)
     out = await assign(c, body)
@@ -107,7 +107,7 @@ async def test_nobody_fits_goes_to_the_duty_coordinator_and_alerts(
     keyperson: ServiceHarness, sent: Recorder,
 ) -> None:
     c = keyperson.client
-    coordinator = await worker(c, localities=["north"], teams=["duty"], max_caseload=0)
+    coordinator = await worker(c, localities=["north"], teams=[], max_caseload=0)
     resp = await c.post("/api/v1/rota/shifts", headers=STAFF, json={
         "keyworker_id": coordinator["id"], "role": "duty_coordinator",
         "starts_at": (NOW - timedelta(hours=1)).isoformat(),

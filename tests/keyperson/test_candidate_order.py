@@ -21,7 +21,7 @@ async def test_the_sql_order_matches_the_ranking_rules_on_a_mixed_roster(
     ids = []
     for _ in range(30):
         w = await worker(c, localities=rnd.sample(["north", "south_west"], rnd.randint(0, 2)),
-                         teams=rnd.sample(["hub", "youth"], rnd.randint(0, 2)),
+                         teams=rnd.sample(["hub", "ips_alliance"], rnd.randint(0, 2)),
                          skills=rnd.sample(["lang:pl", "lang:so"], rnd.randint(0, 2)),
                          max_caseload=rnd.randint(0, 4))
         ids.append(w["id"])
@@ -29,7 +29,7 @@ async def test_the_sql_order_matches_the_ranking_rules_on_a_mixed_roster(
             await shift(c, w["id"], "key_worker", now + timedelta(hours=rnd.randint(-2, 6)),
                         now + timedelta(hours=8))
     for _ in range(25):  # give some of them people, so headroom and fairness differ
-        await assign(c, request(now, locality="north", team="youth", skills=["lang:so"]))
+        await assign(c, request(now, locality="north", team="ips_alliance", skills=["lang:so"]))
     for urgency in ("routine", "urgent"):
         need = Need("north", "hub", ("lang:pl",), urgency)
         respond_by = now + timedelta(hours=6)

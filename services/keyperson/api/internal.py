@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from services.keyperson.schemas import (
     OnDutyNumbers,
 )
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=180)]
 
@@ -89,8 +91,21 @@ async def referral_closed(referral_id: str, session: SessionDep, clock: ClockDep
 
 @router.get("/rota/on-duty", response_model=OnDutyNumbers)
 async def on_duty_numbers(session: SessionDep, clock: ClockDep, role: DutyRole = "crisis_duty",
-                          locality: str | None = None, fallback: bool = True) -> OnDutyNumbers:
-    """Numbers to dial now, in order; with `fallback` the escalation roles follow."""
+                          locality: str | None = None, fallback: bool = True,
+                          referral_id: str | None = None) -> OnDutyNumbers:
+    """Numbers to dial now, in order; with `fallback` the escalation roles follow.
+
+    With `referral_id` (notify fanning out a `nobody_fits` alert about that referral), an
+    alert a key worker has made stale since — the referral is held by one, or closed —
+    gets no numbers and `superseded: true`, so nobody is told of a problem that is over.
+    """
+    if referral_id is not None:
+        a = await repo.assignment_for(session, referral_id)
+        if a is not None and (a.status == "closed" or (
+                a.status in repo.HELD and a.via in ("continuity", "ranking"))):
+            log.info("nobody_fits alert superseded", extra={
+                "event": "alert.superseded", "referral_id": referral_id, "step": a.via})
+            return OnDutyNumbers(numbers=[], superseded=True)
     return OnDutyNumbers(numbers=await duty.dial_numbers(session, role, clock.now(), locality,
                                                          fallback))
 

@@ -11,7 +11,7 @@ from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
 from services.common.errors import NotFound, invalid
 from services.common.ids import new_id
-from services.keyperson import duty
+from services.keyperson import duty, waiting
 from services.keyperson import repository as repo
 from services.keyperson.models import AuditEntry, Shift
 from services.keyperson.rota import DUTY_ROLES, DutyRole, hours, to_london, to_utc
@@ -35,13 +35,17 @@ async def create_shift(body: ShiftCreate, session: SessionDep, actor: StaffDep,
     """Put a worker on the rota for one shift (at most 24 hours). Times with an offset are
     taken as given; times without one are London wall time, so `2027-03-28T00:00` to
     `2027-03-28T08:00` is a 7-hour night across the spring clock change. Everything is
-    stored and returned in UTC, with the London time alongside."""
+    stored and returned in UTC, with the London time alongside. When the shift starts,
+    referrals still waiting for a key worker are tried again."""
     worker = await repo.get_keyworker(session, body.keyworker_id)
     if worker is None or not worker.active:
         raise invalid(["keyworker_id"], "no active key worker with that id")
     now = clock.now()
     shift = Shift(id=new_id(), created_at=now, **body.model_dump())
     repo.add(session, shift)
+    if shift.ends_at > now:  # when it starts, referrals waiting for a key worker are tried
+        waiting.soon(session, now, delay=max((shift.starts_at - now).total_seconds(), 0.0),
+                     key=f"shift:{shift.id}:starts")
     audit(session, AuditEntry, actor, "create", "shift", shift.id, now)
     return shift_read(shift)
 
