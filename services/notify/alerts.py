@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +46,12 @@ async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str
                   referral_id=referral_id, handoff_id=handoff_id, urgency=urgency,
                   respond_by=respond_by, recipients=0, created_at=now)
     session.add(alert)
+    # Keyperson answers the lookup of a `nobody_fits` alert with `superseded` (and no
+    # numbers) once a key worker holds the referral: a late fan-out then tells nobody.
+    path = ON_DUTY + (f"&referral_id={quote(referral_id, safe='')}"
+                      if kind == "nobody_fits" and referral_id else "")
     enqueue(session, OutboxMessage, key=f"notify:alert:{alert.id}", target=ROTA_TARGET,
-            path=ON_DUTY, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS,
+            path=path, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS,
             priority=priority_for(alert_urgency(alert)))
     log.warning("alert raised", extra={"event": "alert.raised", "reference": reference,
                                        "referral_id": referral_id, "status": kind})
@@ -74,7 +79,8 @@ def rota_sender(client: ServiceClient) -> Any:
     async def send(row: OutboxMixin) -> ServiceResponse:
         resp = await client.get("keyperson", row.path, timeout=3.0)
         numbers = resp.body.get("numbers") if resp.ok and isinstance(resp.body, dict) else None
-        if resp.ok and not numbers:
+        superseded = isinstance(resp.body, dict) and resp.body.get("superseded") is True
+        if resp.ok and not numbers and not superseded:
             log.error("no duty coordinator on duty to alert", extra={"event": "alert.nobody"})
             return ServiceResponse(503, resp.body, {"Retry-After": "60"})
         return resp
