@@ -135,7 +135,7 @@ class Gateway:
             breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
-        self.identity.start(db, clock, self.state.limits.storage)
+        self.identity.start(db, clock, self.state.limits.storage, client)
         tasks = [asyncio.create_task(relay.run_forever(), name="spool-relay"),
                  asyncio.create_task(relay.keep_tidy(
                      KIT_MODELS.inbox, timedelta(days=self.settings.outbox_retention_days)),

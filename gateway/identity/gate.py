@@ -18,6 +18,7 @@ from gateway.identity.attempts import SignInLimits
 from gateway.identity.config import IdentitySettings
 from gateway.identity.models import StaffAccount, StaffInvitation
 from gateway.identity.pages import build_app, make_pages
+from gateway.identity.roster import Roster
 from gateway.identity.sessions import COOKIE, Csrf, Person, SessionStore
 from gateway.models import AuditEntry
 from gateway.proxy import Principal
@@ -25,6 +26,7 @@ from services.common.audit import audit
 from services.common.clock import Clock
 from services.common.context import Actor
 from services.common.db import Database
+from services.common.http import ServiceClient
 from services.common.settings import Settings
 from services.common.web.security import content_security_policy
 
@@ -49,9 +51,12 @@ class Identity:
         self._clock: Clock | None = None
         self._sessions: SessionStore | None = None
         self._limits: SignInLimits | None = None
+        self._roster = Roster(None)
 
-    def start(self, db: Database, clock: Clock, storage: Storage) -> None:
+    def start(self, db: Database, clock: Clock, storage: Storage,
+              client: ServiceClient | None = None) -> None:
         self._db, self._clock = db, clock
+        self._roster = Roster(client)
         self._sessions = SessionStore(db.sessionmaker, timedelta(minutes=self.cfg.idle_minutes),
                                       timedelta(hours=self.cfg.absolute_hours))
         self._limits = SignInLimits(storage, self.cfg.max_failures_per_account,
@@ -78,7 +83,21 @@ class Identity:
 
     async def resolve(self, cookie: str | None) -> Person | None:
         assert self._sessions is not None
-        return await self._sessions.resolve(cookie, self.clock.now())
+        person = await self._sessions.resolve(cookie, self.clock.now())
+        if person is not None and person.keyworker_id and not await self._roster.still_active(
+                person.keyworker_id):
+            await self._left_roster(person.keyworker_id)
+            return None
+        return person
+
+    async def _left_roster(self, keyworker_id: str) -> None:
+        """The key worker was removed from the roster: their accounts are disabled and every
+        session of theirs ends now."""
+        now = self.clock.now()
+        async with self.db.sessionmaker() as session, session.begin():
+            for account_id in await accounts.disable_keyworker(session, keyworker_id, now):
+                audit(session, AuditEntry, Actor(kind="system"), "disable_left_roster",
+                      "staff_account", account_id, now)
 
     async def person(self, headers: dict[bytes, bytes]) -> Person | None:
         """The signed-in person of a request's session cookie, or None."""

@@ -291,3 +291,26 @@ async def test_the_gateways_test_clock_needs_the_internal_token(gw: GatewayHarne
     resp = await gw.client.post("/internal/clock/advance", json={"seconds": 60},
                                 headers={"x-internal-token": gw.settings.internal_secret})
     assert resp.status_code == 200 and now(gw) - before >= timedelta(seconds=60)
+
+
+async def test_removing_the_key_worker_from_the_roster_ends_their_sessions_at_once(
+    gw: GatewayHarness,
+) -> None:
+    await enrol(gw, "left@example.org", keyworker_id="kw-left")
+    gw.upstream.status = 404  # keyperson: no such key worker any more
+    assert (await gw.client.get("/desk/")).status_code == 303
+    assert any(s["path"] == "/internal/keyworkers/kw-left" for s in gw.upstream.seen)
+    gw.upstream.status = 200
+    assert (await gw.client.get("/desk/")).status_code == 303  # the account stays disabled
+    async with state(gw).db.sessionmaker() as session:
+        actions = list((await session.scalars(select(AuditEntry.action))).all())
+    assert "disable_left_roster" in actions
+
+
+async def test_keyperson_not_answering_keeps_the_session(gw: GatewayHarness) -> None:
+    await enrol(gw, "stay@example.org", keyworker_id="kw-stay")
+    await gw.upstream.stop()
+    resp = await gw.client.get("/desk/")
+    assert resp.status_code == 503  # the desk itself is down too, but not signed out
+    await gw.upstream.start()
+    assert (await gw.client.get("/desk/")).status_code == 200
