@@ -10,7 +10,7 @@ import gettext
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class Site:
     wall_clock: Callable[[], float]
     secure_cookies: bool
     clock_offset: float = 0.0  # moved by the test clock only
+    # Pages that are the same for everyone in a language, rendered once (pages.cached).
+    page_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.wall_clock() + self.clock_offset

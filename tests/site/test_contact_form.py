@@ -163,3 +163,9 @@ async def test_a_receipt_expires_after_an_hour(site: SiteHarness) -> None:
     assert (await site.client.get(location)).status_code == 200
     await site.client.post("/internal/clock/advance", json={"seconds": 3601})
     assert (await site.client.get(location)).status_code == 404
+
+
+async def test_every_form_gets_its_own_token_though_the_page_is_rendered_once(
+        site: SiteHarness) -> None:
+    tokens = {await fresh_token(site) for _ in range(3)}
+    assert len(tokens) == 3
