@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.promises import promises, words_for
 
@@ -86,6 +86,16 @@ class Replies(_Strict):
     sms: SmsWords
     email: EmailWords
     callbacks: dict[str, int] = Field(description="minutes until due, by risk")
+
+    @model_validator(mode="after")
+    def _promises_readable(self) -> Replies:
+        # Read the rules with the wording, at start-up: a missing or broken rules file stops
+        # intake there, with the file named, rather than failing a person's text later.
+        try:
+            promises().windows()
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise ValueError(f"the routing rules (for response times): {exc}") from exc
+        return self
 
     @property
     def response_times(self) -> dict[str, str]:

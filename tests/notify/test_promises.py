@@ -73,6 +73,18 @@ def test_a_change_to_the_rules_changes_the_promise(tmp_path: Path) -> None:
     assert mine.words("routine") == "within 10 days"
 
 
+def test_intake_will_not_start_without_the_rules_it_promises_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("LIVEWELL_ROUTING_RULES", str(tmp_path / "missing.yaml"))
+    promises.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="routing rules"):
+            load(DATA_DIR / "replies.yaml", Replies)
+    finally:
+        promises.cache_clear()
+
+
 @pytest.mark.parametrize(("urgency", "spoken"), [
     ("emergency", "An EMERGENCY handoff"), ("very_urgent", "A very urgent handoff"),
     ("urgent", "An urgent handoff"), ("routine", "A routine handoff"),
