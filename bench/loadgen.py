@@ -165,7 +165,8 @@ async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
     host, port = spec["host"], spec["port"]
     count = spec["count"] if spec["mode"] == "open" else spec.get("max_requests", 50_000)
     seed = spec.get("seed") or uuid.uuid4().hex[:8]
-    raws = [build_request("POST", host, port, path, headers, body)
+    method = spec["recipe"].get("method", "POST")
+    raws = [build_request(method, host, port, path, headers, body)
             for path, headers, body in build_requests(spec["recipe"], count, seed)]
     print("go", flush=True)  # the driver starts its CPU meters now
     if spec["mode"] == "open":

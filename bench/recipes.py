@@ -68,8 +68,17 @@ def referral_requests(recipe: dict[str, Any], count: int, seed: str) -> Iterator
         yield recipe["path"], headers, json.dumps(referral_body(i, seed)).encode()
 
 
+def page_requests(recipe: dict[str, Any], count: int) -> Iterator[Request]:
+    """`GET` of one public page (the website), as a browser asks for it."""
+    headers = {"Accept": "text/html", "Accept-Language": recipe.get("language", "en")}
+    for _ in range(count):
+        yield recipe["path"], headers, b""
+
+
 def build_requests(recipe: dict[str, Any], count: int, seed: str) -> Iterator[Request]:
-    """The requests of one recipe (`voice` or `referral`)."""
+    """The requests of one recipe (`voice`, `referral` or `page`)."""
+    if recipe["kind"] == "page":
+        return page_requests(recipe, count)
     if recipe["kind"] == "voice":
         return voice_requests(recipe, count, seed)
     if recipe["kind"] == "referral":
