@@ -138,7 +138,18 @@ async def referral(request: Request, reference: str) -> Response:
                     break
             else:
                 return _render(request, "recording.jinja", {"reference": reference})
-    return _render(request, "referral.jinja", {"r": _found(answer), "errors": []})
+    r = _found(answer)
+    r["contacts"] = await _story(request, r.get("person_id"))
+    return _render(request, "referral.jinja", {"r": r, "errors": []})
+
+
+async def _story(request: Request, person_id: str | None) -> list[Any]:
+    """The person's contacts on every channel, from intake (which applies its own rule)."""
+    if not person_id:
+        return []
+    answer = await _backend(request).call(request, "GET", "intake",
+                                          f"/api/v1/desk/people/{person_id}/contacts")
+    return list(answer.body) if answer.ok and isinstance(answer.body, list) else []
 
 
 async def _form_action(request: Request, reference: str, action: str,
@@ -148,6 +159,7 @@ async def _form_action(request: Request, reference: str, action: str,
     if answer.status == 422:
         r = _found(await _backend(request).call(request, "GET", "referral",
                                                 f"/api/v1/desk/referrals/{reference}"))
+        r["contacts"] = await _story(request, r.get("person_id"))
         field = {"attempts": "result", "notes": "text", "close": "outcome"}[action]
         message = {"attempts": "Choose what happened when you tried to reach them",
                    "notes": "Enter a note", "close": "Choose the outcome"}[action]

@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         settings=settings or Settings(),
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
-                 fhir.router, internal.router, desk.router],
+                 fhir.router, internal.router, desk.router, desk.internal_router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

@@ -112,3 +112,13 @@ def _open(referral: Referral) -> None:
 
 def notes_view(notes: Sequence[ReferralNote], kind: str) -> list[dict[str, Any]]:
     return [{"text": n.text, "at": n.created_at} for n in notes if n.kind == kind]
+
+
+async def holds_person(session: AsyncSession, keyworker_id: str, person_id: str) -> bool:
+    """A key worker may see a person's story once they accepted a referral of theirs."""
+    if not keyworker_id or not person_id:
+        return False
+    stmt = select(Referral.id).where(Referral.person_id == person_id,
+                                     Referral.keyworker_id == keyworker_id,
+                                     Referral.status.in_(HELD)).limit(1)
+    return (await session.scalar(stmt)) is not None

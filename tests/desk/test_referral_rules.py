@@ -134,3 +134,17 @@ async def test_bad_input_is_a_422_naming_the_field_and_changes_nothing(
         assert field in resp.text
     view = (await referral.client.get(base, headers=me)).json()
     assert view["status"] == "accepted" and view["attempts"] == [] and view["notes"] == []
+
+
+async def test_intake_learns_whether_a_key_worker_holds_a_persons_referral(
+    referral: Service,
+) -> None:
+    created = await accepted_by(referral, "kw-6")
+    person_id = f"person-of-{created['id']}"
+    ask = "/internal/desk/access?person_id={}&keyworker_id={}"
+    assert (await referral.client.get(ask.format(person_id, "kw-6"))).json() == {"allowed": True}
+    assert (await referral.client.get(ask.format(person_id, "kw-7"))).json() == {
+        "allowed": False}
+    # Only sibling services ask: not a key, not a person.
+    refused = await referral.client.get(ask.format(person_id, "kw-6"), headers=person("kw-6"))
+    assert refused.status_code in (403, 404)

@@ -143,3 +143,18 @@ async def close(reference: str, body: Close, session: SessionDep, actor: PersonD
     return {"status": r.status}
 
 
+
+
+# Asked by intake before it shows a person's contacts to someone signed in: referral knows
+# which key worker holds which person's referral; intake does not.
+internal_router = APIRouter(prefix="/internal/desk", include_in_schema=False)
+
+
+class Access(BaseModel):
+    allowed: bool
+
+
+@internal_router.get("/access", response_model=Access)
+async def person_access(person_id: str, keyworker_id: str, session: SessionDep) -> Access:
+    """Whether `keyworker_id` holds (or held) a referral of `person_id`."""
+    return Access(allowed=await desk.holds_person(session, keyworker_id, person_id))
