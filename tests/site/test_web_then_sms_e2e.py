@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import stack  # noqa: F401 - the running system, one per backend
-from tests.support.stack import Stack
+from tests.support.stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 REFERENCE = re.compile(r"LW-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -51,6 +51,18 @@ async def test_someone_who_writes_on_the_site_and_then_texts_is_one_person(
     contacts = resp.json()
     assert sorted(c["channel"] for c in contacts) == ["sms", "web"]
     assert len({c["person_id"] for c in contacts}) == 1 and contacts[0]["person_id"]
+
+    async def routed() -> list[dict[str, object]] | None:
+        async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=20) as api:
+            found = await api.get("/api/v1/referrals", params={"reference": reference},
+                                  headers=stack.auth("Living Well Hub", "staff"))
+        items: list[dict[str, object]] = found.json().get("items", []) if found.is_success \
+            else []
+        return items or None
+
+    # Referral took intake's self-referral (source web) and routed it.
+    [routed_referral] = await eventually(routed, what="the website referral to be routed")
+    assert routed_referral["reference"] == reference
 
 
 async def test_the_language_switch_works_through_the_gateway(stack: Stack) -> None:  # noqa: F811
