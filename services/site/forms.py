@@ -15,6 +15,7 @@ from typing import Any
 
 MESSAGE_MAX = 5000
 NAME_MAX = 200
+EMAIL_MAX = 320  # RFC 5321's limit, and intake's
 HONEYPOT = "contact_me_by_fax_only"  # hidden from people; only robots fill it in
 WAYS = ("any", "phone", "text", "email")
 TIMES = ("any", "morning", "afternoon", "evening")
@@ -95,7 +96,7 @@ def check(parsed: ContactForm) -> ContactForm:
     if parsed.phone and (not _PHONE.match(parsed.phone)
                          or sum(c.isdigit() for c in parsed.phone) < 6):
         errors["phone"] = "invalid"
-    if parsed.email and not _EMAIL.match(parsed.email):
+    if parsed.email and (len(parsed.email) > EMAIL_MAX or not _EMAIL.match(parsed.email)):
         errors["email"] = "invalid"
     if parsed.preferred_way == "email" and not parsed.email and "email" not in errors:
         errors["email"] = "required_for_way"

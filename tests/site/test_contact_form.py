@@ -82,6 +82,7 @@ async def test_a_double_submit_is_one_contact(site: SiteHarness) -> None:
     ({"message": "   "}, "message", "Write your message"),
     ({"message": "x" * 5001}, "message", "5,000 characters or fewer"),
     ({"message": "hi", "email": "not-an-address"}, "email", "Enter an email address"),
+    ({"message": "hi", "email": "a" * 320 + "@example.org"}, "email", "Enter an email address"),
     ({"message": "hi", "phone": "call me maybe"}, "phone", "Enter a phone number"),
     ({"message": "hi", "preferred_way": "email"}, "email", "so that we can reply that way"),
 ])
