@@ -19,7 +19,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway import spool
+from gateway import admission, spool
 from gateway.breaker import Breaker
 from gateway.config import GatewaySettings
 from gateway.failsafe import failsafe_twiml, sms_holding_twiml
@@ -41,12 +41,7 @@ from gateway.responses import (
     send_upstream,
 )
 from gateway.routes import Route, match
-from gateway.signatures import (
-    TwilioSignature,
-    basic_auth_password,
-    form_parameter_count,
-    same_secret,
-)
+from gateway.signatures import TwilioSignature
 from gateway.targets import REASON, raw_path, refused
 from services.common.app import stop_tasks
 from services.common.clock import Clock
@@ -63,8 +58,6 @@ log = logging.getLogger("gateway")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Probes poll these; they are neither refused nor counted by the per-address limit.
 PROBES = frozenset({"/healthz", "/readyz"})
-# A Twilio body larger than this is checked in a worker thread, never on the event loop.
-OFFLOAD_BYTES = 16_384
 # When the website does not answer, a person still gets the numbers that matter.
 SITE_UNAVAILABLE = (
     b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Living Well Line'
@@ -174,7 +167,7 @@ class Gateway:
         try:
             if refused(scope):
                 # Before authentication: the target alone is hostile, whoever sends it.
-                await self._failed(address)
+                await admission.charge(self.state, address)
                 await send_problem(tracked, 400, "bad-request-target", "Bad request target",
                                    REASON, field="path")
                 return
@@ -201,11 +194,11 @@ class Gateway:
         if path in PROBES:
             await self.ops(scope, receive, send)
             return
-        if await self._refuse_blocked(address, send):
+        if await admission.refuse_blocked(self.state, address, send):
             return
         await self.ops(scope, receive, send)
         if status_box[0] >= 400:
-            await self._failed(address)
+            await admission.charge(self.state, address)
 
     async def _handle(self, route: Route, path: str, scope: Scope, receive: Receive, send: Send,
                       rid: str, address: str) -> None:
@@ -218,11 +211,12 @@ class Gateway:
             # The signature covers the body, so it is read first, but never more than a
             # Twilio form can be, and a correct signature is honoured from any address:
             # behind a proxy many callers share one, and a call for help is never refused.
-            body = await self._twilio_body(receive, headers, content_type, send, address)
+            body = await admission.twilio_body(state, receive, headers, content_type, send,
+                                                address)
             if body is None:
                 return
-            principal = await self._twilio(route, path, query, headers, body, content_type,
-                                           send, address)
+            principal = await admission.twilio(state, route, path, query, headers, body,
+                                               content_type, send, address)
         elif route.auth == "session":
             # The session is a cookie, but its CSRF token is in the form: both are needed.
             try:
@@ -238,9 +232,9 @@ class Gateway:
             # Credentials are in the headers: checked before a byte of the body is read. The
             # website needs none and has its own per-address limit: someone else's failed
             # logins from a shared address (a library, a phone network) never hide it.
-            if route.auth != "public" and await self._refuse_blocked(address, send):
+            if route.auth != "public" and await admission.refuse_blocked(state, address, send):
                 return
-            principal = await self._credentials(route, headers, send, address)
+            principal = await admission.credentials(state, route, headers, send, address)
             body = b""
             if principal is not None:
                 limit = (self.config.max_email_bytes if route.auth == "email"
@@ -287,88 +281,6 @@ class Gateway:
                                                    "error": failure})
         await self._fallback(route, scope, path, query, content_type, body, principal, send,
                              upstream)
-
-    async def _twilio_body(self, receive: Receive, headers: dict[bytes, bytes],
-                           content_type: str, send: Send, address: str) -> bytes | None:
-        """The body of a Twilio webhook within the size and parameter caps, or None (refused:
-        the answer is sent and the address charged)."""
-        limit = self.config.max_twilio_bytes
-        try:
-            body = await read_body(receive, headers, limit)
-        except TooLarge:
-            await self._failed(address)
-            await send_problem(send, 413, "payload-too-large", "Payload too large",
-                               f"The body must be at most {limit} bytes.")
-            return None
-        most = self.config.max_form_params
-        if (content_type.startswith("application/x-www-form-urlencoded")
-                and form_parameter_count(body) > most):
-            await self._failed(address)
-            await send_problem(send, 413, "payload-too-large", "Payload too large",
-                               f"A form may carry at most {most} parameters.", field="body")
-            return None
-        return body
-
-    async def _twilio(self, route: Route, path: str, query: str, headers: dict[bytes, bytes],
-                      body: bytes, content_type: str, send: Send,
-                      address: str) -> Principal | None:
-        state = self.state
-        assert state is not None
-        sig = headers.get(b"x-twilio-signature", b"").decode("latin-1") or None
-        if sig is not None:
-            args = (path, query, body, content_type, sig)
-            valid = (await asyncio.to_thread(state.twilio.valid, *args)
-                     if len(body) > OFFLOAD_BYTES else state.twilio.valid(*args))
-            if valid:
-                return Principal(kind="twilio")
-        log.warning("webhook signature rejected", extra={"event": "gateway.bad_signature",
-                                                        "path": route.prefix})
-        await self._failed(address)
-        await send_problem(send, 403, "bad-signature", "Forbidden",
-                           "Missing or invalid X-Twilio-Signature.")
-        return None
-
-    async def _credentials(self, route: Route, headers: dict[bytes, bytes], send: Send,
-                           address: str) -> Principal | None:
-        """The mail provider's basic auth or a bearer key, from the headers alone."""
-        state = self.state
-        assert state is not None
-        if route.auth == "public":  # the website: anyone, no sign-in
-            return Principal(kind="anonymous")
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if route.auth == "email":
-            if same_secret(basic_auth_password(auth), self.settings.email_secret):
-                return Principal(kind="email")
-            await self._failed(address)
-            await send_problem(send, 401, "unauthorized", "Unauthorized",
-                               "The inbound mail webhook needs HTTP basic auth.",
-                               extra=[(b"www-authenticate", b'Basic realm="email"')])
-            return None
-        key = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        info = await state.keys.verify(key) if key else None
-        if info is None:
-            await self._failed(address)
-            await send_problem(send, 401, "unauthorized", "Unauthorized",
-                               "Send a valid key: Authorization: Bearer <key>.",
-                               extra=[(b"www-authenticate", b"Bearer")])
-            return None
-        return Principal(kind="key", key_id=info.id, org=info.org, role=info.role)
-
-    async def _failed(self, address: str) -> None:
-        """Charge a failed authentication or a hostile request to its source address."""
-        if self.state is not None:
-            await self.state.limits.failed(address)
-
-    async def _refuse_blocked(self, address: str, send: Send) -> bool:
-        """Answer 429 (and True) when `address` is over its limit of failures."""
-        limits = self.state.limits if self.state else None
-        if limits is None or not await limits.blocked(address):
-            return False
-        retry = await limits.retry_after(limits.anonymous, "anonymous", address)
-        await send_problem(send, 429, "too-many-requests", "Too many requests",
-                           f"Too many failed requests from this address; retry in {retry} s.",
-                           extra=[(b"retry-after", str(retry).encode())])
-        return True
 
     async def _within_limits(self, route: Route, path: str, principal: Principal, scope: Scope,
                              send: Send) -> bool:
