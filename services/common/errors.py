@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,21 @@ def _json_error(exc: RequestValidationError) -> ProblemError | None:
     return None
 
 
+_UNSTORABLE = ("holds a character that cannot be stored (the NUL character, U+0000) or is "
+               "longer than this field allows")
+
+
+def _unstorable_fields(request: Request) -> list[dict[str, Any]]:
+    """Where a value the database refused came from: the query or path parameter holding a
+    NUL character, else the body (read and gone by now, so not named further)."""
+    found: list[dict[str, Any]] = [
+        {"loc": ["query", name], "msg": _UNSTORABLE}
+        for name, value in request.query_params.multi_items() if "\x00" in name + value]
+    found += [{"loc": ["path", name], "msg": _UNSTORABLE}
+              for name, value in request.path_params.items() if "\x00" in str(value)]
+    return found or [{"loc": ["body"], "msg": _UNSTORABLE}]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error the app can raise as problem+json."""
 
@@ -128,6 +143,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(ProblemError(
             409, "concurrent-update", "Conflict",
             "A concurrent request changed the same record; retry."))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses text SQLite keeps (a NUL character) and values past a column's
+        # size: the input is at fault, not the service, and nothing was stored.
+        log.info("value refused by the database", extra={"event": "db.data_error"})
+        errors = _unstorable_fields(request)
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+        return problem_response(ProblemError(422, "validation-error", "Invalid request",
+                                             f"Check these fields: {fields}.", errors))
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:

@@ -1,1 +1,0 @@
-// passkeys: filled in when WebAuthn sign-in lands
