@@ -7,8 +7,10 @@ import copy
 import time
 from typing import Any
 
-from gateway.routes import match
+from gateway.identity.sessions import COOKIE
+from gateway.routes import Auth, Route, match
 from services.common.http import ServiceClient
+from services.common.openapi import SCHEMAS, error_response, is_fhir
 from services.common.settings import SERVICES
 
 DESCRIPTION = """\
@@ -16,8 +18,99 @@ The Living Well Line: a 24/7 single number and address for mental-health support
 API through which partners (police, housing, GPs) refer a person and follow the referral.
 
 Authenticate with `Authorization: Bearer <key>`; keys belong to an organisation and carry a
-role (`partner`, `staff`, `admin`). Errors are `application/problem+json` (RFC 9457).
-Twilio webhooks (`/twilio/…`) must carry a valid `X-Twilio-Signature`."""
+role (`partner`, `staff`, `admin`). Errors are `application/problem+json` (RFC 9457, the
+`Problem` schema: `type`, `title`, `status`, `detail` and `errors`, a list of `loc` and `msg`
+naming each field); on `/fhir/…` they are FHIR `OperationOutcome`s (`application/fhir+json`).
+Every operation lists each status it can answer and when. Twilio webhooks (`/twilio/…`) must
+carry a valid `X-Twilio-Signature`."""
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerKey": {"type": "http", "scheme": "bearer",
+                  "description": "An API key (`livewell keys create`): `Authorization: Bearer "
+                                 "<key>`. Its role (partner, staff, admin) decides what it may "
+                                 "do; a partner sees only its own organisation's referrals."},
+    "staffSession": {"type": "apiKey", "in": "cookie", "name": COOKIE,
+                     "description": "A person signed in at `/desk/sign-in`; forms also carry "
+                                    "the session's CSRF token."},
+    "twilioSignature": {"type": "apiKey", "in": "header", "name": "X-Twilio-Signature",
+                        "description": "Twilio's signature of the URL and form, made with the "
+                                       "account's auth token."},
+    "emailBasic": {"type": "http", "scheme": "basic",
+                   "description": "The mail provider's inbound parse: HTTP basic auth with "
+                                  "the password `EMAIL_INBOUND_SECRET`."},
+}
+SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
+    "key": [{"bearerKey": []}], "session": [{"staffSession": []}],
+    "twilio": [{"twilioSignature": []}], "email": [{"emailBasic": []}], "public": []}
+_OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_ACCEPTED = {"application/json": {"schema": {
+    "type": "object", "properties": {"status": {"const": "accepted"}}, "required": ["status"]}}}
+
+
+def _gateway_answers(route: Route) -> dict[int, dict[str, Any]]:
+    """What the gateway itself answers on `route`'s paths before (or instead of) the
+    service, as gateway/app.py does: status → (description, media override)."""
+    hostile = {"description": "A hostile or malformed request target (dot segments, encoded "
+                              "slashes, control characters), refused before authentication."}
+    too_large = {"description": "The body (or its declared length) is larger than accepted."}
+    limited = {"description": "Rate limited (per key, per source address, or an address "
+                              "with too many failed requests): retry after `Retry-After` "
+                              "seconds."}
+    out: dict[int, dict[str, Any]] = {400: hostile, 413: too_large, 429: limited}
+    if route.auth == "key":
+        out[401] = {"description": "No key, or a key that is unknown or revoked "
+                                   "(`WWW-Authenticate: Bearer`).",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}
+        out[502] = {"description": "The service behind this path answered with a fault; "
+                                   "retry shortly."}
+        out[504] = {"description": "The service behind this path did not answer; retry "
+                                   "shortly (with the same `Idempotency-Key` if any)."}
+    elif route.auth == "email":
+        out[401] = {"description": "Missing or wrong basic auth (`WWW-Authenticate: Basic`).",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}
+    elif route.auth == "twilio":
+        out[403] = {"description": "Missing or invalid `X-Twilio-Signature`; nothing changed."}
+        if route.prefix == "/twilio/voice":
+            del out[429]  # a call for help is never refused by a rate limit
+    elif route.auth == "session":
+        out[403] = {"description": "A form without this session's CSRF token.",
+                    "content": _HTML}
+        out[503] = {"description": "The desk did not answer.", "content": _HTML}
+    elif route.auth == "public":
+        out[503] = {"description": "The website did not answer: a page with the numbers "
+                                   "that matter.", "content": _HTML}
+    return out
+
+
+def _describe(route: Route, operation: dict[str, Any]) -> None:
+    """Add the gateway's own answers and the route's security to one operation."""
+    operation["security"] = SECURITY[route.auth]
+    responses = operation.setdefault("responses", {})
+    for status, answer in _gateway_answers(route).items():
+        # The gateway answers problem+json itself, also on a FHIR path (a service's own
+        # answer there is an OperationOutcome): a status either can answer lists both.
+        doc = error_response(status, description=answer["description"])
+        if "content" in answer:
+            doc["content"] = answer["content"]
+        doc.setdefault("headers", {}).update(answer.get("headers", {}))
+        if not doc["headers"]:
+            del doc["headers"]
+        mine = responses.get(str(status))
+        if mine is None:
+            responses[str(status)] = doc
+        elif is_fhir(operation) or "content" in answer:
+            mine["description"] = (f"{mine.get('description', '')} Answered by the gateway "
+                                   f"itself: {doc['description']}")
+            mine.setdefault("content", {}).update(doc["content"])
+    if route.auth in ("twilio", "email") and route.prefix != "/twilio/voice":
+        # A webhook its service did not take is kept and replayed (an SMS is answered with a
+        # holding reply, the others with 202), or refused with 503 if it could not be kept.
+        if route.prefix != "/twilio/sms":
+            responses.setdefault("202", {
+                "description": "The service did not answer: the gateway kept the webhook and "
+                               "replays it.", "content": _ACCEPTED})
+        responses.setdefault("503", error_response(503))
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -41,8 +134,7 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Living Well Line API", "version": "1.0.0", "description": DESCRIPTION},
         "paths": {},
-        "components": {"schemas": {}, "securitySchemes": {
-            "bearerKey": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": dict(SCHEMAS), "securitySchemes": SECURITY_SCHEMES},
         "security": [{"bearerKey": []}],
     }
     schemas: dict[str, Any] = merged["components"]["schemas"]
@@ -56,6 +148,9 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             route = match(path)
             if route is not None and route.service == service:
                 merged["paths"][path] = _rename_refs(copy.deepcopy(item), renames)
+                for method, operation in merged["paths"][path].items():
+                    if method in _OPERATIONS:
+                        _describe(route, operation)
     return merged
 
 

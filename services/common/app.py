@@ -20,6 +20,7 @@ from services.common.http import ServiceClient
 from services.common.kit import Kit, KitModels
 from services.common.logs import configure_logging
 from services.common.middleware import ServiceMiddleware
+from services.common.openapi import install_openapi
 from services.common.outbox import OutboxRelay
 from services.common.settings import ServiceName, Settings
 
@@ -91,6 +92,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   redirect_slashes=False)
     install_error_handlers(app)
+    install_openapi(app)  # every operation's errors, as install_error_handlers answers them
     app.include_router(health_router)
     if settings.test_clock:
         app.include_router(test_clock_router)
