@@ -34,7 +34,7 @@ log = logging.getLogger("gateway.identity")
 # The test clock is here too (LIVEWELL_TEST_CLOCK with the internal token only): sessions
 # expire by the gateway's clock, which end-to-end tests move like the services' clocks.
 PAGES = frozenset({"/desk/sign-in", "/desk/sign-out", "/internal/clock/advance"})
-PAGE_PREFIXES = ("/desk/invite/", "/desk/static/nhsuk/", "/desk/static/kit/",
+PAGE_PREFIXES = ("/desk/invite/", "/desk/sign-in/", "/desk/static/nhsuk/", "/desk/static/kit/",
                  "/desk/static/identity/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -151,7 +151,7 @@ class Identity:
             account = await accounts.verify(session, email=email, password=password, code=code,
                                             now=now)
             if account is not None:
-                token = self._start(session, account, "totp")
+                token = self.start_session(session, account, "totp")
         if account is None:
             if await self._limits.failed(key, address) or await self._limits.locked(key, address):
                 log.warning("sign-in locked out", extra={"event": "identity.lockout"})
@@ -162,10 +162,34 @@ class Identity:
         await self._limits.succeeded(key)
         return token
 
-    def _start(self, session: AsyncSession, account: StaffAccount, method: str) -> str:
+    def start_session(self, session: AsyncSession, account: StaffAccount, method: str) -> str:
+        """Begin a session in the caller's transaction (audited); the cookie's value."""
         now = self.clock.now()
         audit(session, AuditEntry, _actor(account), "signin", "staff_account", account.id, now)
         return SessionStore.start(session, account, method, now)
+
+    @staticmethod
+    def actor_of(account: StaffAccount) -> Actor:
+        return _actor(account)
+
+    async def passkey_sign_in(self, rp: Any, credential: dict[str, Any], challenge: bytes,
+                              address: str) -> str | None:
+        """A new session for the account whose passkey answered, or None (counted against
+        the address's failures, and the account's when the passkey is known)."""
+        from gateway.identity import passkeys
+
+        assert self._limits is not None
+        key = "passkey"
+        if await self._limits.locked(key, address):
+            return None
+        async with self.db.sessionmaker() as session, session.begin():
+            account = await passkeys.authenticate(session, rp, credential, challenge,
+                                                  self.clock.now())
+            if account is not None:
+                return self.start_session(session, account, "passkey")
+        await self._limits.failed(key, address)
+        await self._audit_anon("signin_failed", key)
+        return None
 
     async def invitation(self, token: str) -> tuple[StaffInvitation, StaffAccount] | None:
         if len(token) > 100:
@@ -186,7 +210,7 @@ class Identity:
                                  min_password_length=self.cfg.min_password_length)
             audit(session, AuditEntry, _actor(account), "enrol", "staff_account", account.id,
                   now)
-            return self._start(session, account, "totp")
+            return self.start_session(session, account, "totp")
 
     async def sign_out(self, cookie: str) -> None:
         assert self._sessions is not None

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from gateway.identity import accounts
+from gateway.identity.passkey_pages import add_routes as add_passkey_routes
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
 from services.common.context import H_INTERNAL_TOKEN
 from services.common.web import Pages, SecurityHeaders, mount_static
@@ -169,6 +170,7 @@ def build_app(identity: Identity) -> Any:
         resp.delete_cookie(COOKIE, path="/desk")
         return resp
 
+    add_passkey_routes(app, identity, safe_next)
     return SecurityHeaders(app, no_store=True)
 
 

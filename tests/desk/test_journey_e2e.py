@@ -191,3 +191,33 @@ def test_a_key_worker_takes_a_handoff_from_sms_to_closed(stack: Stack, browser: 
     page.goto(stack.gateway_url + f"/desk/r/{ref}")
     page.wait_for_url(SIGN_IN_NEXT)
     assert "Journey" not in page.content()
+
+
+def test_a_key_worker_enrols_and_signs_in_with_a_passkey(stack: Stack, browser: Any) -> None:
+    """Chromium's virtual authenticator (CDP WebAuthn) stands in for the phone's screen lock.
+    The page is opened at `localhost`: WebAuthn takes no IP address as relying party."""
+    http = httpx.Client(base_url=stack.gateway_url, timeout=15)
+    worker = keyworker(http, stack.auth("Living Well Hub", "staff"), "qaa-pk", serves=False)
+    url = invite(stack, f"pk-{uuid.uuid4().hex[:8]}@hub.example", worker)
+    local = url.replace("127.0.0.1", "localhost")
+    page = new_page(browser, PHONE)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True}})
+
+    page.goto(local)
+    create = page.get_by_role("button", name="Create a passkey")
+    assert create.is_visible()
+    assert_accessible(page, what="the invitation page with passkeys")
+    create.click()
+    page.wait_for_url("**/desk/")
+
+    page.goto(local.split("/desk/")[0] + "/desk/sign-out")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/desk/sign-in")
+    assert_accessible(page, what="the sign-in page with passkeys")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.wait_for_url("**/desk/")
+    assert page.get_by_role("heading", name="Your work").is_visible()
