@@ -243,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("id", help="as listed: service:id, e.g. referral:42")
     p.set_defaults(func=cmd_deadletters)
 
+    from services.referral.directory.cli import add_parser as add_directory_parser
+
+    add_directory_parser(sub)
+
     p = sub.add_parser("routing", help="routing rules tools")
     routing_sub = p.add_subparsers(dest="routing_command", required=True, metavar="ACTION")
     r = routing_sub.add_parser("test", help="check a CSV table of cases against a rules file")

@@ -57,6 +57,8 @@ API_ACCESS = Access((
     ("/email/inbound", frozenset({"email"})),
     ("/api", frozenset({"key", "person"})),  # person: staff signed in at the gateway
     ("/fhir", frozenset({"key"})),
+    # The network directory (referral), read-only and open to anyone (docs/directory.md).
+    ("/openreferral", frozenset({"anonymous", "key", "person", SERVICE})),
 ))
 # The staff web app: its pages for people signed in, nothing else from outside.
 DESK_ACCESS = Access((("/internal", SIBLINGS), ("/desk", frozenset({"person"}))))

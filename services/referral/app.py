@@ -14,6 +14,7 @@ from services.common.settings import Settings
 from services.referral import handlers
 from services.referral.api import desk, fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
+from services.referral.directory import api as directory
 from services.referral.models import KIT_MODELS
 from services.referral.outcomes import FhirErrors
 from services.referral.rules import RulesStore, configured_rules_path
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         settings=settings or Settings(),
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
-                 fhir.router, internal.router, desk.router, desk.internal_router],
+                 fhir.router, internal.router, desk.router, desk.internal_router,
+                 directory.router, directory.edit_router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

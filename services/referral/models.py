@@ -126,3 +126,7 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(sa.String(100))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+
+
+# The network directory's tables share referral's metadata and Alembic history.
+from services.referral.directory import models as _directory_models  # noqa: E402,F401
