@@ -10,7 +10,7 @@ from typing import Any
 from gateway.identity.sessions import COOKIE
 from gateway.routes import Auth, Route, match
 from services.common.http import ServiceClient
-from services.common.openapi import SCHEMAS, error_response, is_fhir
+from services.common.openapi import SCHEMAS, error_response
 from services.common.settings import SERVICES
 
 DESCRIPTION = """\
@@ -99,10 +99,12 @@ def _describe(route: Route, operation: dict[str, Any]) -> None:
         mine = responses.get(str(status))
         if mine is None:
             responses[str(status)] = doc
-        elif is_fhir(operation) or "content" in answer:
-            mine["description"] = (f"{mine.get('description', '')} Answered by the gateway "
-                                   f"itself: {doc['description']}")
-            mine.setdefault("content", {}).update(doc["content"])
+            continue
+        mine["description"] = (f"{mine.get('description', '')} Answered by the gateway "
+                               f"itself: {doc['description']}")
+        mine.setdefault("content", {}).update(doc["content"])
+        if "headers" in doc:
+            mine.setdefault("headers", {}).update(doc["headers"])
     if route.auth in ("twilio", "email") and route.prefix != "/twilio/voice":
         # A webhook its service did not take is kept and replayed (an SMS is answered with a
         # holding reply, the others with 202), or refused with 503 if it could not be kept.

@@ -127,3 +127,11 @@ def test_a_route_keeps_its_own_words_for_a_status() -> None:
     assert responses["409"]["content"] == {"application/problem+json": {"schema": PROBLEM}}
     assert "403" not in responses, "no role check on this route"
     assert responses["422"]["content"] == {"application/problem+json": {"schema": PROBLEM}}
+
+
+def test_the_partner_sees_what_a_409_and_a_400_mean(merged: dict[str, Any]) -> None:
+    withdraw = merged["paths"]["/api/v1/referrals/{referral_id}/withdraw"]["post"]["responses"]
+    assert "already closed" in withdraw["409"]["description"]
+    create = merged["paths"]["/api/v1/referrals"]["post"]["responses"]
+    assert "empty Idempotency-Key" in create["400"]["description"]
+    assert "hostile" in create["400"]["description"], "the gateway's own 400 too"

@@ -52,7 +52,13 @@ IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReferralCreated,
              responses={200: {"model": ReferralCreated,
                               "description": "A repeat of an earlier request (same "
-                                             "Idempotency-Key and body): the first answer."}})
+                                             "Idempotency-Key and body): the first answer."},
+                        400: {"description": "An empty Idempotency-Key header."},
+                        409: {"description": "A request with this Idempotency-Key is still "
+                                             "in progress: retry it."},
+                        422: {"description": "Invalid: `errors` names each field; or this "
+                                             "Idempotency-Key was used before with a "
+                                             "different body. Nothing was changed."}})
 async def create_referral(body: ReferralCreate, session: SessionDep, actor: PartnerDep,
                           clock: ClockDep, rules: RulesDep,
                           idempotency_key: IdempotencyKey) -> JSONResponse:
@@ -149,7 +155,9 @@ async def get_referral(referral_id: str, session: SessionDep, actor: PartnerDep,
 
 
 @router.post("/{referral_id}/information", status_code=status.HTTP_201_CREATED,
-             response_model=NoteAdded)
+             response_model=NoteAdded,
+             responses={409: {"description": "The referral is closed: it takes no more "
+                                             "information."}})
 async def add_information(referral_id: str, body: InformationCreate, session: SessionDep,
                           actor: PartnerDep, clock: ClockDep) -> NoteAdded:
     """Add further information to an open referral; the team sees it, it is never shown back
@@ -161,7 +169,9 @@ async def add_information(referral_id: str, body: InformationCreate, session: Se
     return NoteAdded(id=note.id, referral_id=referral.id, created_at=note.created_at)
 
 
-@router.post("/{referral_id}/withdraw", response_model=ReferralRead)
+@router.post("/{referral_id}/withdraw", response_model=ReferralRead,
+             responses={409: {"description": "The referral is already closed (withdrawn, or "
+                                             "closed by its key worker); nothing changed."}})
 async def withdraw_referral(referral_id: str, body: WithdrawalCreate, session: SessionDep,
                             actor: PartnerDep, clock: ClockDep) -> ReferralRead:
     """Withdraw a referral, with your reason: it closes with outcome `withdrawn` and any key
