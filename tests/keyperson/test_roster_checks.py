@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,20 @@ def test_unreadable_rules_keep_the_shipped_defaults(tmp_path: Path) -> None:
         read_areas(broken)
     assert "mars" in AreaBook(broken).unknown("localities", ["mars"])[0][1]
     assert AreaBook(broken).unknown("teams", ["hub"]) == []
+
+
+async def test_a_shift_for_a_locality_routing_never_gives_is_refused(
+    keyperson: ServiceHarness,
+) -> None:
+    c = keyperson.client
+    ada = await worker(c)
+    now = keyperson.kit.clock.now()
+    body = {"keyworker_id": ada["id"], "role": "duty_coordinator", "locality": "mars",
+            "starts_at": now.isoformat(), "ends_at": (now + timedelta(hours=8)).isoformat()}
+    resp = await c.post("/api/v1/rota/shifts", headers=STAFF, json=body)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["locality"]
+    resp = await c.post("/api/v1/rota/shifts", headers=STAFF,
+                        json={**body, "locality": "south_west", "team": "hubb"})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["team"]
+    listed = await c.get("/api/v1/rota/shifts", headers=STAFF)
+    assert listed.json() == []

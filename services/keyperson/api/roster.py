@@ -37,12 +37,18 @@ async def _worker(session: SessionDep, keyworker_id: str) -> KeyWorker:
 _FITS = frozenset({"localities", "teams", "max_caseload", "active"})
 
 
-def _check_areas(request: Request, changes: dict[str, Any]) -> None:
+def check_areas(request: Request, changes: dict[str, Any]) -> None:
     """Refuse a locality or team that routing never gives a referral: a typo would leave
-    the worker without work for ever. Every unknown value is named."""
+    the worker (or a shift) without work for ever. Every unknown value is named; a shift's
+    single `locality` or `team` is named without a position."""
     book: AreaBook = kit_of(request).extras[AREAS]
-    errors = [{"loc": [name, i], "msg": msg} for name in ("localities", "teams")
-              for i, msg in book.unknown(name, changes.get(name) or [])]
+    errors: list[dict[str, Any]] = [
+        {"loc": [name, i], "msg": msg} for name in ("localities", "teams")
+        for i, msg in book.unknown(name, changes.get(name) or [])]
+    for one, many in (("locality", "localities"), ("team", "teams")):
+        if changes.get(one) is not None:
+            errors += [{"loc": [one], "msg": msg}
+                       for _, msg in book.unknown(many, [changes[one]])]
     if errors:
         raise ProblemError(422, "validation-error", "Invalid request",
                            "; ".join(str(e["msg"]) for e in errors), errors)
@@ -74,7 +80,7 @@ async def create_keyworker(body: KeyWorkerCreate, request: Request, session: Ses
     ones routing gives (422 naming the field otherwise); `skills` (such as `lang:pl`) are
     matched against what a referral needs. Referrals waiting for a key worker are then
     tried again."""
-    _check_areas(request, body.model_dump())
+    check_areas(request, body.model_dump())
     if await repo.phone_in_use(session, body.phone):
         raise _phone_taken()
     now = clock.now()
@@ -111,7 +117,7 @@ async def update_keyworker(keyworker_id: str, body: KeyWorkerUpdate, request: Re
     now = clock.now()
     worker = await _worker(session, keyworker_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    _check_areas(request, changes)
+    check_areas(request, changes)
     phone = changes.get("phone") or worker.phone
     active = changes.get("active", worker.active) is not False
     if active and await repo.phone_in_use(session, phone, besides=worker.id):

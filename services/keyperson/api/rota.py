@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
@@ -13,6 +13,7 @@ from services.common.errors import NotFound, invalid
 from services.common.ids import new_id
 from services.keyperson import duty, waiting
 from services.keyperson import repository as repo
+from services.keyperson.api.roster import check_areas
 from services.keyperson.models import AuditEntry, Shift
 from services.keyperson.rota import DUTY_ROLES, DutyRole, hours, to_london, to_utc
 from services.keyperson.schemas import Coverage, Gap, OnDuty, ShiftCreate, ShiftRead
@@ -30,13 +31,14 @@ def shift_read(s: Shift) -> ShiftRead:
 
 
 @router.post("/shifts", status_code=status.HTTP_201_CREATED, response_model=ShiftRead)
-async def create_shift(body: ShiftCreate, session: SessionDep, actor: StaffDep,
-                       clock: ClockDep) -> ShiftRead:
+async def create_shift(body: ShiftCreate, request: Request, session: SessionDep,
+                       actor: StaffDep, clock: ClockDep) -> ShiftRead:
     """Put a worker on the rota for one shift (at most 24 hours). Times with an offset are
     taken as given; times without one are London wall time, so `2027-03-28T00:00` to
     `2027-03-28T08:00` is a 7-hour night across the spring clock change. Everything is
     stored and returned in UTC, with the London time alongside. When the shift starts,
     referrals still waiting for a key worker are tried again."""
+    check_areas(request, body.model_dump())
     worker = await repo.get_keyworker(session, body.keyworker_id)
     if worker is None or not worker.active:
         raise invalid(["keyworker_id"], "no active key worker with that id")
