@@ -70,7 +70,8 @@ class Month:
 
 
 def median(values: Sequence[float]) -> float | None:
-    return round(statistics.median(values), 2) if values else None
+    # Always a float: an int here would be taken for a count and rounded for publication.
+    return round(float(statistics.median(values)), 2) if values else None
 
 
 def p90(values: Sequence[float]) -> float | None:
@@ -78,7 +79,7 @@ def p90(values: Sequence[float]) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)], 2)
+    return round(float(ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]), 2)
 
 
 def empty(month: Month) -> dict[str, Any]:

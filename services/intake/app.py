@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.intake import mail_in
+from services.intake import figures, mail_in
 from services.intake.api import callbacks, desk, email, internal, people, sms, voice
 from services.intake.api import web as web_contacts
 from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
@@ -51,6 +51,6 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
     return create_service_app(
         service="intake", settings=settings, models=KIT_MODELS,
         routers=[voice.router, sms.router, email.router, callbacks.router, people.router,
-                 internal.router, web_contacts.router, desk.router],
+                 internal.router, web_contacts.router, figures.router, desk.router],
         title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
@@ -112,11 +112,13 @@ async def key_worker_dialled(session: AsyncSession, intake: Intake, form: Form,
 
 
 async def crisis_step(session: AsyncSession, intake: Intake, contact: Contact, *, tier: int,
-                      now: datetime, dial_status: str | None = None) -> VoiceResponse:
+                      now: datetime, dial_status: str | None = None,
+                      dial_seconds: str | None = None) -> VoiceResponse:
     """Option 1 (or no usable input): ring each tier in turn until a human answers."""
     script = intake.script
     if dial_status in ivr.ANSWERED:
         contact.outcome, contact.updated_at = "connected", now
+        contact.answered_at = contact.answered_at or answered_at(now, dial_seconds)
         return ivr.goodbye(script)
     contact.ivr_choice = contact.ivr_choice or "crisis"
     settings = intake.kit.settings
@@ -135,6 +137,16 @@ async def crisis_step(session: AsyncSession, intake: Intake, contact: Contact, *
                                    caller_id=settings.twilio_phone_number, first=tier == 0)
     await crisis_unanswered(session, intake, contact, now)
     return ivr.crisis_end(script)
+
+
+def answered_at(now: datetime, dial_seconds: str | None) -> datetime:
+    """When the dialled person picked up: Twilio calls the `Dial` action when the bridged call
+    ends, with its length in `DialCallDuration`; without a usable length, now."""
+    try:
+        seconds = int(dial_seconds or "0")
+    except ValueError:
+        seconds = 0
+    return now - timedelta(seconds=max(seconds, 0))
 
 
 async def crisis_unanswered(session: AsyncSession, intake: Intake, contact: Contact,

@@ -103,6 +103,9 @@ class Contact(Base):
     recording_url: Mapped[str | None] = mapped_column(sa.String(1000))
     reply: Mapped[str | None] = mapped_column(sa.Text)
     ack_message_id: Mapped[str | None] = mapped_column(sa.String(400), index=True)
+    # A crisis call: when a person on the crisis route picked up (the monthly figures count
+    # calls answered within 60 s of `created_at`, the call's start).
+    answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -281,7 +281,8 @@ async def assign(session: AsyncSession, req: AssignmentRequest, now: datetime) -
     a = Assignment(id=new_id(), referral_id=req.referral_id, reference=req.reference,
                    person_id=req.person_id, locality=req.locality, team=req.team,
                    urgency=req.urgency, respond_by=req.respond_by, skills=list(req.skills),
-                   declined=[], attempt=1, created_at=now, closed_at=None)
+                   declined=[], attempt=1, created_at=now, closed_at=None,
+                   key_person_id=context.link_keyworker_id)
     need = _need(a, context)
     known = await _known(session, context, now, window)
     choice = await choose(session, need, now, req.respond_by, known=known)

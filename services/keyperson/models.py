@@ -123,6 +123,9 @@ class Assignment(Base):
     attempt: Mapped[int]
     via: Mapped[str] = mapped_column(sa.String(30))
     cover_for: Mapped[str | None] = mapped_column(sa.String(36))
+    # The person's key worker when this referral arrived, if they had one: continuity in the
+    # monthly figures (was it accepted by that same worker?).
+    key_person_id: Mapped[str | None] = mapped_column(sa.String(36))
     locality: Mapped[str] = mapped_column(sa.String(80))
     team: Mapped[str | None] = mapped_column(sa.String(80))
     urgency: Mapped[str] = mapped_column(sa.String(20))

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.referral import handlers
+from services.referral import figures, handlers
 from services.referral.api import desk, fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.directory import api as directory
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
                  fhir.router, internal.router, desk.router, desk.internal_router,
-                 directory.router, directory.edit_router],
+                 figures.router, directory.router, directory.edit_router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

@@ -82,7 +82,8 @@ async def crisis(request: Request, session: SessionDep, intake: IntakeDep, clock
     async def step() -> VoiceResponse:
         contact = await calls.call_contact(session, form, now)
         return await calls.crisis_step(session, intake, contact, tier=tier, now=now,
-                                       dial_status=form.get("DialCallStatus"))
+                                       dial_status=form.get("DialCallStatus"),
+                                       dial_seconds=form.get("DialCallDuration"))
 
     return await _safely(session, intake, step(), "crisis")
 

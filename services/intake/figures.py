@@ -1,0 +1,118 @@
+"""Intake's part of the monthly figures: contacts by channel, the people they came from, who
+was first known this month, and crisis calls (from intake's own tables only).
+
+The contact table holds people's contacts only: key workers' ACCEPT/DECLINE replies go to
+notify and STOP/START change a preference, neither is a contact; a Twilio or provider retry of
+a call, text or email is the same (channel, external id) and so the same row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.common.figures import Month
+from services.common.figures_api import figures_router
+from services.intake.models import Contact, Person, PersonIdentifier
+
+CHANNELS = ("voice", "sms", "email", "web")
+ANSWER_WITHIN = timedelta(seconds=60)
+
+
+def anonymous_key(address: str | None, contact_id: str) -> str:
+    """A contact no person record holds (a caller who hung up at the menu): counted once per
+    number or address, which never leaves intake except as this digest."""
+    return "anon:" + hashlib.sha256((address or contact_id).encode()).hexdigest()[:24]
+
+
+async def _survivors(session: AsyncSession) -> dict[str, str]:
+    """Merged people → the person they were merged into (followed to the end of the chain)."""
+    rows = (await session.execute(
+        select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None)))).tuples()
+    pairs = {person: into for person, into in rows if into is not None}
+    out: dict[str, str] = {}
+    for start in pairs:
+        seen, at = {start}, pairs[start]
+        while at in pairs and at not in seen:
+            seen.add(at)
+            at = pairs[at]
+        out[start] = at
+    return out
+
+
+async def contacts_by_channel(session: AsyncSession, month: Month) -> dict[str, int]:
+    in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
+    stmt = select(Contact.channel, func.count()).where(in_month).group_by(Contact.channel)
+    counted = dict((await session.execute(stmt)).tuples().all())
+    return {channel: int(counted.get(channel, 0)) for channel in CHANNELS}
+
+
+async def people(session: AsyncSession, month: Month,
+                 survivors: dict[str, str]) -> tuple[set[str], set[str]]:
+    """(everyone with a contact in the month, those of them first known in it). A contact
+    without a person is matched by its sender to a person known by that number or address."""
+    ident = aliased(PersonIdentifier)
+    earlier = aliased(Contact)
+    in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
+    who = func.coalesce(Contact.person_id, ident.person_id)
+    seen_before = exists().where(earlier.from_address == Contact.from_address,
+                                 earlier.created_at < month.start)
+    stmt = (select(who, Contact.from_address, Contact.id,
+                   case((and_(Contact.person_id.is_(None), ident.person_id.is_(None)),
+                         seen_before), else_=False))
+            .select_from(Contact)
+            .outerjoin(ident, and_(Contact.person_id.is_(None),
+                                   ident.value == Contact.from_address,
+                                   ident.kind.in_(("phone", "email"))))
+            .where(in_month))
+    found: set[str] = set()
+    new_anonymous: set[str] = set()
+    for person_id, address, contact_id, returning in (await session.execute(stmt)).tuples():
+        if person_id is not None:
+            found.add(survivors.get(str(person_id), str(person_id)))
+            continue
+        key = anonymous_key(address, contact_id)
+        found.add(key)
+        if not returning:
+            new_anonymous.add(key)
+    return found, await first_known(session, month, survivors) | new_anonymous
+
+
+async def first_known(session: AsyncSession, month: Month,
+                      survivors: dict[str, str]) -> set[str]:
+    """People whose first record (theirs or of anyone merged into them) is in the month: all
+    of them, not only those with a contact, since a person referred this month and never in
+    touch is new too (the composition keeps those some service saw)."""
+    group = func.coalesce(Person.merged_into, Person.id)
+    first = func.min(Person.created_at)
+    stmt = (select(group, first).group_by(group)
+            .having(and_(first >= month.start, first < month.end)))
+    return {survivors.get(p, p) for p, _ in (await session.execute(stmt)).tuples()}
+
+
+async def crisis_calls(session: AsyncSession, month: Month) -> dict[str, int]:
+    """Calls that took the crisis route (option 1, or no usable input twice), and how many a
+    person answered within 60 s of the call's start."""
+    stmt = select(Contact.created_at, Contact.answered_at).where(
+        Contact.channel == "voice", Contact.ivr_choice == "crisis",
+        Contact.created_at >= month.start, Contact.created_at < month.end)
+    rows = (await session.execute(stmt)).tuples().all()
+    quick = sum(1 for started, answered in rows
+                if answered is not None and answered - started <= ANSWER_WITHIN)
+    return {"total": len(rows), "to_a_human_within_60s": quick}
+
+
+async def monthly(session: AsyncSession, month: Month) -> dict[str, Any]:
+    survivors = await _survivors(session)
+    seen, new = await people(session, month, survivors)
+    return {"contacts": await contacts_by_channel(session, month),
+            "crisis_calls": await crisis_calls(session, month),
+            "people": sorted(seen), "people_first_known": sorted(new)}
+
+
+router = figures_router(monthly)
