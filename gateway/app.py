@@ -32,6 +32,7 @@ from gateway.ops import SOURCE
 from gateway.ops import router as ops_router
 from gateway.proxy import Forwarder, Principal, Upstream
 from gateway.ratelimit import RateLimits, source_address, trusted_networks
+from gateway.reports import router as reports_router
 from gateway.responses import (
     TWIML,
     TooLarge,
@@ -100,6 +101,7 @@ class Gateway:
                            redirect_slashes=False)
         install_error_handlers(self.ops)
         self.ops.include_router(ops_router)
+        self.ops.include_router(reports_router)
         self.identity = Identity(settings)
 
     @asynccontextmanager
@@ -128,6 +130,7 @@ class Gateway:
             breakers={name: Breaker() for name in SERVICES},
         )
         app.state.gateway = self.state
+        app.state.identity = self.identity  # the report API admits signed-in coordinators
         self.identity.start(db, clock, self.state.limits.storage, client)
         tasks = [asyncio.create_task(relay.run_forever(), name="spool-relay"),
                  asyncio.create_task(relay.keep_tidy(

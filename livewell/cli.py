@@ -243,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("id", help="as listed: service:id, e.g. referral:42")
     p.set_defaults(func=cmd_deadletters)
 
+    from livewell.report import add_parser as add_report_parser
+
+    add_report_parser(sub)
+
     from services.referral.directory.cli import add_parser as add_directory_parser
 
     add_directory_parser(sub)
