@@ -41,6 +41,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/handoffs", "notify", "key"),
     Route("/api/v1/alerts", "notify", "key"),
     Route("/desk", "desk", "session"),
+    # The network directory: read-only Open Referral UK, open like the website; edits need a key.
+    Route("/openreferral", "referral", "public"),
+    Route("/api/v1/directory", "referral", "key"),
     # The public website (services/site); "/" matches the home page only.
     *(Route(prefix, "site", "public") for prefix in (
         "/", "/advice", "/self-assessment", "/contact", "/help", "/accessibility", "/privacy",
