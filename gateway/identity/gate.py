@@ -172,6 +172,24 @@ class Identity:
     def actor_of(account: StaffAccount) -> Actor:
         return _actor(account)
 
+    async def sso_sign_in(self, email: str, address: str) -> str | None:
+        """A session for the invited account with this (provider-verified) email."""
+        from sqlalchemy import select
+
+        assert self._limits is not None
+        key = accounts.normal_email(email)
+        if await self._limits.locked(key, address):
+            return None
+        async with self.db.sessionmaker() as session, session.begin():
+            account = await session.scalar(select(StaffAccount)
+                                           .where(StaffAccount.email == key))
+            if account is not None and account.disabled_at is None:
+                account.enrolled_at = account.enrolled_at or self.clock.now()
+                return self.start_session(session, account, "oidc")
+        await self._limits.failed(key, address)
+        await self._audit_anon("signin_failed", key)
+        return None
+
     async def passkey_sign_in(self, rp: Any, credential: dict[str, Any], challenge: bytes,
                               address: str) -> str | None:
         """A new session for the account whose passkey answered, or None (counted against

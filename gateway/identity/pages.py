@@ -21,6 +21,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from gateway.identity import accounts
+from gateway.identity.oidc_pages import add_routes as add_oidc_routes
 from gateway.identity.passkey_pages import add_routes as add_passkey_routes
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
 from services.common.context import H_INTERNAL_TOKEN
@@ -171,6 +172,7 @@ def build_app(identity: Identity) -> Any:
         return resp
 
     add_passkey_routes(app, identity, safe_next)
+    add_oidc_routes(app, identity, safe_next, render)
     return SecurityHeaders(app, no_store=True)
 
 
