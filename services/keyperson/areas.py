@@ -98,9 +98,11 @@ class AreaBook:
 
     def unknown(self, field: str, values: list[str]) -> list[tuple[int, str]]:
         """(position, message) for each value of `localities` or `teams` routing never
-        gives."""
+        gives. The message names the known values, never the one sent (problem details do
+        not echo input)."""
         areas = self.current()
         known = areas.localities if field == "localities" else areas.teams
-        return [(i, f"unknown {field[:-1] if field == 'teams' else 'locality'} {v!r}: one of "
+        what = "team" if field == "teams" else "locality"
+        return [(i, f"not a {what} routing gives a referral; one of "
                     + ", ".join(sorted(known)))
                 for i, v in enumerate(values) if v not in known]

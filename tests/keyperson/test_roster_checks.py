@@ -31,7 +31,7 @@ async def test_a_locality_or_team_routing_never_gives_is_refused_naming_the_fiel
         assert resp.status_code == 422, resp.text
         assert resp.headers["content-type"].startswith("application/problem+json")
         assert resp.json()["errors"][0]["loc"] == loc
-        assert values[-1] in resp.json()["errors"][0]["msg"]
+        assert values[-1] not in resp.text  # named by position, never echoed
     assert await roster_size(keyperson) == 0  # nothing was added
 
     ada = await worker(c, localities=["hub", "south_east"],
@@ -109,7 +109,7 @@ def test_unreadable_rules_keep_the_shipped_defaults(tmp_path: Path) -> None:
     broken.write_text("teams: [")
     with pytest.raises(ValueError):
         read_areas(broken)
-    assert "mars" in AreaBook(broken).unknown("localities", ["mars"])[0][1]
+    assert "north" in AreaBook(broken).unknown("localities", ["mars"])[0][1]
     assert AreaBook(broken).unknown("teams", ["hub"]) == []
 
 

@@ -71,7 +71,13 @@ async def _flush_phone(session: SessionDep) -> None:
         raise
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyWorkerRead)
+PHONE_TAKEN: dict[int | str, dict[str, Any]] = {409: {
+    "description": "Another active key worker has this mobile (`errors` names `phone`), or a "
+                   "concurrent change."}}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyWorkerRead,
+             responses=PHONE_TAKEN)
 async def create_keyworker(body: KeyWorkerCreate, request: Request, session: SessionDep,
                            actor: StaffDep, clock: ClockDep) -> KeyWorker:
     """Add a key worker to the roster. The mobile number is stored in E.164 and belongs to
@@ -107,7 +113,7 @@ async def get_keyworker(keyworker_id: str, session: SessionDep, _: StaffDep) -> 
     return await _worker(session, keyworker_id)
 
 
-@router.patch("/{keyworker_id}", response_model=KeyWorkerRead)
+@router.patch("/{keyworker_id}", response_model=KeyWorkerRead, responses=PHONE_TAKEN)
 async def update_keyworker(keyworker_id: str, body: KeyWorkerUpdate, request: Request,
                            session: SessionDep, actor: StaffDep,
                            clock: ClockDep) -> KeyWorker:
