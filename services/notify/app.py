@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.notify import alerts, figures, handoffs
+from services.notify import alerts, figures, handoffs, signposts
 from services.notify.api import desk, internal, staff, twilio
 from services.notify.config import NotifyConfig
 from services.notify.context import Notify
@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None, config: NotifyConfig | None = N
         service="notify",
         settings=settings,
         models=KIT_MODELS,
-        routers=[internal.router, twilio.router, staff.router, desk.router, figures.router],
+        routers=[internal.router, twilio.router, staff.router, desk.router, figures.router,
+                 signposts.router],
         title="Living Well Line: notify",
         description="Handoff SMS and voice calls to key workers, their replies, escalation "
                     "when nobody answers, and alerts to the duty coordinators.",

@@ -15,6 +15,7 @@ from services.referral import figures, handlers
 from services.referral.api import desk, fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.directory import api as directory
+from services.referral.directory import desk_api as signposts
 from services.referral.models import KIT_MODELS
 from services.referral.outcomes import FhirErrors
 from services.referral.rules import RulesStore, configured_rules_path
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
                  fhir.router, internal.router, desk.router, desk.internal_router,
-                 figures.router, directory.router, directory.edit_router],
+                 figures.router, directory.router, directory.edit_router, signposts.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

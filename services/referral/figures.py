@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.figures import Month, median, p90
 from services.common.figures_api import figures_router
+from services.referral.directory import figures as directory_figures
 from services.referral.models import Referral, ReferralEvent
 
 # A self-referral has no organisation: the person made it through the line themselves.
@@ -75,7 +76,8 @@ async def closed_by_outcome(session: AsyncSession, month: Month) -> dict[str, in
 
 async def monthly(session: AsyncSession, month: Month) -> dict[str, Any]:
     return {**await received(session, month),
-            "closed_by_outcome": await closed_by_outcome(session, month)}
+            "closed_by_outcome": await closed_by_outcome(session, month),
+            "signposted": await directory_figures.signposted(session, month)}
 
 
 router = figures_router(monthly)

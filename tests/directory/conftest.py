@@ -25,3 +25,5 @@ def seed_data() -> Any:
 def person(role: str, person_id: str = "acct-1") -> dict[str, str]:
     """Headers the gateway adds for someone signed in to the desk."""
     return {H_ACTOR_KIND: "person", H_PERSON_ID: person_id, H_PERSON_ROLE: role}
+
+from tests.notify.conftest import gateway, notify, notify_service, peers  # noqa: E402,F401

@@ -15,6 +15,7 @@ from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound, ProblemError
 from services.referral import desk, repository
+from services.referral.directory import signposting
 from services.referral.models import AuditEntry, Referral
 
 router = APIRouter(prefix="/api/v1/desk", include_in_schema=False)
@@ -54,6 +55,8 @@ class Note(BaseModel):
 
 class Close(BaseModel):
     outcome: str = Field(min_length=1, max_length=40)
+    # With `signposted`: the network service the person was signposted to (the directory's id).
+    service_id: str | None = Field(default=None, min_length=1, max_length=36)
 
     @field_validator("outcome")
     @classmethod
@@ -138,6 +141,8 @@ async def close(reference: str, body: Close, session: SessionDep, actor: PersonD
                 clock: ClockDep) -> dict[str, str]:
     r = await _acting(session, actor, reference)
     now = clock.now()
+    if body.outcome == "signposted" and body.service_id:
+        await signposting.name_on_close(session, r, body.service_id, actor, now)
     await desk.close(session, r, body.outcome, now)
     audit(session, AuditEntry, actor, "close", "referral", r.id, now)
     return {"status": r.status}
