@@ -104,9 +104,9 @@ FHIR_WHEN = {422: "Invalid: one issue per element that is wrong (`expression`, "
 HEADERS: dict[int, dict[str, Any]] = {429: RETRY_AFTER, 503: RETRY_AFTER, 502: RETRY_AFTER,
                                       504: RETRY_AFTER}
 WRITES = frozenset({"post", "put", "patch", "delete"})
-# The dependencies that admit only some callers (services.common.deps.require_role, and the
-# "signed in" checks of routes for people): their operations can answer 403.
-_GATEKEEPERS = ("require_role.", "signed_in")
+# An operation that reads who calls (services.common.deps.get_actor, under require_role and
+# every other role check) can refuse them: 403.
+_WHO_CALLS = "get_actor"
 
 
 def error_content(fhir: bool) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def statuses_of(route: Any, method: str, operation: dict[str, Any]) -> set[int]:
         out.add(404)
     if method in WRITES:
         out.add(409)  # the kit answers a concurrent write's IntegrityError with a 409
-    if any(name.startswith(_GATEKEEPERS) for name in _calls(route.dependant)):
+    if _WHO_CALLS in _calls(route.dependant):
         out.add(403)
     return out
 

@@ -5,13 +5,17 @@ answer with its media type (problem+json, or an OperationOutcome on FHIR) and it
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import APIRouter, Depends, FastAPI
 from openapi_spec_validator import validate
 
 from gateway.openapi import merge_specs
 from gateway.routes import match
+from services.common.context import Actor
+from services.common.deps import ActorDep
+from services.common.openapi import install_openapi
 from services.common.settings import Settings
 
 API_SERVICES = ("intake", "referral", "keyperson", "notify")
@@ -30,6 +34,14 @@ def specs() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def merged(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return merge_specs(specs)
+
+
+async def editor(actor: ActorDep) -> Actor:
+    """A role check of a service's own (not require_role)."""
+    return actor
+
+
+EditorDep = Annotated[Actor, Depends(editor)]
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -108,10 +120,6 @@ def test_webhooks_and_security_schemes(merged: dict[str, Any]) -> None:
 
 
 def test_a_route_keeps_its_own_words_for_a_status() -> None:
-    from fastapi import APIRouter, FastAPI
-
-    from services.common.openapi import install_openapi
-
     router = APIRouter()
 
     @router.post("/things/{thing_id}/close",
@@ -119,9 +127,14 @@ def test_a_route_keeps_its_own_words_for_a_status() -> None:
     async def close(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
 
+    @router.get("/things")
+    async def things(actor: EditorDep) -> list[str]:
+        return []
+
     app = FastAPI()
     install_openapi(app)
     app.include_router(router)
+    assert "403" in app.openapi()["paths"]["/things"]["get"]["responses"], "reads who calls"
     responses = app.openapi()["paths"]["/things/{thing_id}/close"]["post"]["responses"]
     assert responses["409"]["description"] == "Already closed."
     assert responses["409"]["content"] == {"application/problem+json": {"schema": PROBLEM}}
