@@ -20,6 +20,7 @@ from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
+from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
 
 log = logging.getLogger("desk")
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return pages.response(request, "error.jinja", {"status": 500}, status_code=500)
 
     app.include_router(router)
+    app.include_router(directory_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
     app.add_middleware(ServiceMiddleware, service="desk", token=settings.internal_secret)

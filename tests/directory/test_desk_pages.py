@@ -1,0 +1,106 @@
+"""The desk's directory pages in-process, over the real referral service: from a person's
+page a key worker finds debt advice near them in their language and texts its details in
+two taps (tick their agreement, press send); a refresh or double tap sends once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.requests import Request
+
+from services.common.context import (
+    H_ACTOR_KIND,
+    H_INTERNAL_TOKEN,
+    H_KEYWORKER_ID,
+    H_PERSON_ID,
+    H_PERSON_ROLE,
+)
+from services.common.settings import Settings
+from services.desk.app import create_app
+from services.desk.backend import Answer
+from tests.desk.test_referral_rules import accepted_by, person
+from tests.directory.conftest import seed_data
+from tests.referral.conftest import Referral
+from tests.referral.factories import subject
+from tests.support.service import key_headers
+
+STAFF = key_headers("Living Well Hub", role="staff")
+SIGNPOST = "/internal/signpost-messages"
+
+
+class ToReferral:
+    """The desk's backend, answering from the in-process referral service as the person."""
+
+    def __init__(self, referral: Referral) -> None:
+        self.referral = referral
+
+    async def call(self, request: Request, method: str, service: str, path: str,
+                   payload: Any = None) -> Answer:
+        if service != "referral":  # the person's story from intake: none in this test
+            return Answer(200, [])
+        h = request.headers
+        headers = {H_ACTOR_KIND: "person", H_PERSON_ID: h.get(H_PERSON_ID, ""),
+                   H_PERSON_ROLE: h.get(H_PERSON_ROLE, ""),
+                   H_KEYWORKER_ID: h.get(H_KEYWORKER_ID, "")}
+        resp = await self.referral.client.request(method, path, json=payload, headers=headers)
+        return Answer(resp.status_code, resp.json() if resp.content else None)
+
+
+@pytest.fixture
+async def desk(referral: Referral, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await app.state.backend.close()
+        app.state.backend = ToReferral(referral)
+        headers = {H_INTERNAL_TOKEN: settings.internal_secret, **person("kw-1")}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://desk", headers=headers) as client:
+            yield client
+
+
+async def test_find_debt_advice_near_them_in_their_language_and_text_it_once(
+        referral: Referral, desk: httpx.AsyncClient) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", needs=["debt"],
+                                subject=subject(postcode="SW9 9ZZ", preferred_language="pl"))
+    ref = created["reference"]
+    page = await desk.get(f"/desk/r/{ref}")
+    assert f'href="/desk/r/{ref}/services"' in page.text
+    found = await desk.get(f"/desk/r/{ref}/services")  # filled in from the referral
+    assert found.status_code == 200 and found.headers["cache-control"] == "no-store"
+    assert "1 service found" in found.text
+    assert "Example: Stockwell Debt Advice" in found.text
+    assert "West Norwood" not in found.text  # no Polish there
+    action = re.search(r'action="(/desk/r/[^"]+/send)"', found.text)
+    key = re.search(r'name="key" value="([^"]+)"', found.text)
+    assert action and key
+    form = {"agreed": "yes", "key": key.group(1), "csrf_token": "x"}
+    first = await desk.post(action.group(1), data=form)
+    again = await desk.post(action.group(1), data=form)
+    assert first.status_code == again.status_code == 303
+    confirmed = await desk.get(first.headers["location"])
+    assert "Sent the details of Example: Stockwell Debt Advice by text" in confirmed.text
+    await referral.until(lambda: referral.neighbours.to(SIGNPOST))
+    assert len(referral.neighbours.to(SIGNPOST)) == 1
+
+
+async def test_without_ticking_their_agreement_nothing_is_sent(
+        referral: Referral, desk: httpx.AsyncClient) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", needs=["debt"])
+    ref = created["reference"]
+    found = await desk.get(f"/desk/r/{ref}/services", params={
+        "need": "debt", "postcode": "", "language": ""})
+    action = re.search(r'action="(/desk/r/[^"]+/send)"', found.text)
+    assert action
+    resp = await desk.post(action.group(1), data={"key": "k" * 12, "csrf_token": "x"})
+    page = await desk.get(resp.headers["location"])
+    assert "Error: " in page.text and "tick that they agreed" in page.text
+    assert referral.neighbours.to(SIGNPOST) == []
+    bad = await desk.get(f"/desk/r/{ref}/services", params={"need": "debt",
+                                                           "postcode": "nowhere"})
+    assert "Enter a postcode like SW2 1AA" in bad.text
