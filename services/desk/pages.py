@@ -160,9 +160,11 @@ async def _form_action(request: Request, reference: str, action: str,
         r = _found(await _backend(request).call(request, "GET", "referral",
                                                 f"/api/v1/desk/referrals/{reference}"))
         r["contacts"] = await _story(request, r.get("person_id"))
-        field = {"attempts": "result", "notes": "text", "close": "outcome"}[action]
-        message = {"attempts": "Choose what happened when you tried to reach them",
-                   "notes": "Enter a note", "close": "Choose the outcome"}[action]
+        field, message = {
+            "attempts": ("result", "Choose what happened when you tried to reach them"),
+            "notes": ("text", "Enter a note"), "close": ("outcome", "Choose the outcome"),
+            "plan": ("what_matters", "Say what matters to the person (and check the review "
+                                     "date)")}[action]
         return _render(request, "referral.jinja", {"r": r, "errors": [(field, message)]},
                        status=422)
     _found(answer)
@@ -181,6 +183,16 @@ async def note(request: Request, reference: str) -> Response:
     form = await request.form()
     return await _form_action(request, _reference(reference), "notes",
                               {"text": str(form.get("text", ""))[:5000]})
+
+
+@router.post("/r/{reference}/plan")
+async def plan(request: Request, reference: str) -> Response:
+    form = await request.form()
+    fields = {k: str(form.get(k, ""))[:5000]
+              for k in ("what_matters", "strengths", "goals", "who_helps")}
+    review = str(form.get("next_review", "")).strip()
+    return await _form_action(request, _reference(reference), "plan",
+                              {**fields, "next_review": review or None})
 
 
 @router.post("/r/{reference}/close")

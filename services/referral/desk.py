@@ -3,6 +3,7 @@ it (contact attempts, notes, closing with an outcome from the list kept as data)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -122,3 +123,24 @@ async def holds_person(session: AsyncSession, keyworker_id: str, person_id: str)
                                      Referral.keyworker_id == keyworker_id,
                                      Referral.status.in_(HELD)).limit(1)
     return (await session.scalar(stmt)) is not None
+
+
+PLAN_FIELDS = ("what_matters", "strengths", "goals", "who_helps", "next_review")
+
+
+def save_plan(session: AsyncSession, referral: Referral, plan: dict[str, str], by: str | None,
+              now: datetime) -> None:
+    """A new version of the support plan agreed with the person (earlier ones are kept)."""
+    _open(referral)
+    session.add(ReferralNote(id=new_id(), referral_id=referral.id, kind="support_plan",
+                             text=json.dumps({k: plan.get(k, "") for k in PLAN_FIELDS}),
+                             org=by, created_at=now))
+
+
+def plan_view(notes: Sequence[ReferralNote]) -> dict[str, Any] | None:
+    """The current support plan with its version number, or None before the first."""
+    versions = [n for n in notes if n.kind == "support_plan"]
+    if not versions:
+        return None
+    latest = versions[-1]
+    return {"version": len(versions), "at": latest.created_at, **json.loads(latest.text)}

@@ -1,7 +1,7 @@
 """The key worker's journey in a real browser through a `livewell run` stack and the Twilio
 mock (issue 14's "Done when"): invite → enrol with an authenticator app → a police referral
 → the handoff SMS → its link → sign in → Accept (keyboard alone) → whom to call → "reached"
-(the partner sees `contacted`) → close (`closed`); another key worker cannot open that person;
+(the partner sees `contacted`) → a support plan → close (`closed`); another key worker cannot open that person;
 the session ends after 15 idle minutes by the test clock; axe finds nothing at either size."""
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def test_a_key_worker_takes_a_handoff_from_sms_to_closed(stack: Stack, browser: 
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Code from your authenticator app").fill(code(stack, secret, ahead=30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"**/desk/h/{ref}")
     assert page.title() == f"Handoff {ref} – Living Well Line"
     assert "Urgent" in page.content()
@@ -169,6 +169,13 @@ def test_a_key_worker_takes_a_handoff_from_sms_to_closed(stack: Stack, browser: 
     page.get_by_role("button", name="Record attempt").click()
     page.wait_for_url(f"**/desk/r/{ref}")
     until(lambda: status() == "contacted", "the partner to see contacted")
+
+    page.get_by_label("What matters to them").fill("Keeping the flat")
+    page.get_by_label("Goals").fill("Sort the rent arrears")
+    page.get_by_role("button", name="Save support plan").click()
+    page.wait_for_url(f"**/desk/r/{ref}")
+    assert "version 1" in page.content()
+    assert_accessible(page, what="the referral page with a support plan")
 
     page.get_by_label("Close the referral").select_option("supported")
     page.get_by_role("button", name="Close referral").click()

@@ -148,3 +148,31 @@ async def test_intake_learns_whether_a_key_worker_holds_a_persons_referral(
     # Only sibling services ask: not a key, not a person.
     refused = await referral.client.get(ask.format(person_id, "kw-6"), headers=person("kw-6"))
     assert refused.status_code in (403, 404)
+
+
+async def test_the_support_plan_is_versioned_and_only_the_holder_writes_it(
+    referral: Service,
+) -> None:
+    created = await accepted_by(referral, "kw-8")
+    base = f"/api/v1/desk/referrals/{created['reference']}"
+    me = person("kw-8")
+    first = {"what_matters": "Keeping the flat", "strengths": "Good with neighbours",
+             "goals": "Sort the rent arrears", "who_helps": "Sister", "next_review": "2026-12-14"}
+    assert (await referral.client.post(f"{base}/plan", json=first, headers=me)).status_code == 201
+    second = {**first, "goals": "Arrears plan agreed; back to work"}
+    assert (await referral.client.post(f"{base}/plan", json=second,
+                                       headers=me)).status_code == 201
+    plan = (await referral.client.get(base, headers=me)).json()["plan"]
+    assert plan["version"] == 2 and plan["goals"] == second["goals"]
+    assert plan["next_review"] == "2026-12-14"
+    bad = await referral.client.post(f"{base}/plan", headers=me,
+                                     json={**first, "next_review": "someday"})
+    assert bad.status_code == 422 and "next_review" in bad.text
+    blank = await referral.client.post(f"{base}/plan", headers=me, json={"goals": "x"})
+    assert blank.status_code == 422 and "what_matters" in blank.text
+    other = await referral.client.post(f"{base}/plan", json=first, headers=person("kw-9"))
+    assert other.status_code == 404
+    assert (await referral.client.get(base, headers=me)).json()["plan"]["version"] == 2
+    partner = (await referral.client.get(f"/api/v1/referrals/{created['id']}",
+                                         headers=POLICE)).json()
+    assert "Keeping the flat" not in str(partner)

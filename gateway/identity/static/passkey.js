@@ -81,7 +81,10 @@ async function run (section) {
   }
 }
 
-if (window.PublicKeyCredential && navigator.credentials) {
+// WebAuthn takes no IP address as relying party: at 127.0.0.1 (development) only the
+// authenticator app is offered; http://localhost works.
+const atAnAddress = /^[0-9.]+$/.test(location.hostname) || location.hostname.includes(':')
+if (window.PublicKeyCredential && navigator.credentials && !atAnAddress) {
   for (const section of document.querySelectorAll('[data-passkey]')) {
     section.hidden = false
     section.querySelector('[data-passkey-start]').addEventListener('click', () => run(section))

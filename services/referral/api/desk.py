@@ -4,7 +4,7 @@ worker's steps on it. Every read is audited; another worker's referral is a 404.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -50,6 +50,23 @@ class Note(BaseModel):
     def not_blank(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("a note cannot be blank")
+        return v
+
+
+class Plan(BaseModel):
+    """A support plan as the source material describes it: asset-based, agreed with them."""
+
+    what_matters: str = Field(min_length=1, max_length=5000)
+    strengths: str = Field(default="", max_length=5000)
+    goals: str = Field(default="", max_length=5000)
+    who_helps: str = Field(default="", max_length=5000)
+    next_review: date | None = None
+
+    @field_validator("what_matters")
+    @classmethod
+    def says_what_matters(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("say what matters to the person")
         return v
 
 
@@ -100,6 +117,7 @@ async def full_referral(reference: str, session: SessionDep, actor: PersonDep,
         "information": desk.notes_view(notes, "information"),
         "notes": desk.notes_view(notes, "note"),
         "attempts": desk.notes_view(notes, "attempt"),
+        "plan": desk.plan_view(notes),
         "earlier": [{"reference": e.reference, "status": e.status, "outcome": e.outcome,
                      "created_at": e.created_at, "same_key_worker":
                          e.keyworker_id is not None and e.keyworker_id == r.keyworker_id}
@@ -133,6 +151,17 @@ async def add_note(reference: str, body: Note, session: SessionDep, actor: Perso
     now = clock.now()
     desk.add_note(session, r, body.text, actor.person_id, now)
     audit(session, AuditEntry, actor, "note", "referral", r.id, now)
+    return {"status": r.status}
+
+
+@router.post("/referrals/{reference}/plan", status_code=201)
+async def save_plan(reference: str, body: Plan, session: SessionDep, actor: PersonDep,
+                    clock: ClockDep) -> dict[str, str]:
+    r = await _acting(session, actor, reference)
+    now = clock.now()
+    plan = body.model_dump(mode="json")
+    desk.save_plan(session, r, {k: str(v or "") for k, v in plan.items()}, actor.person_id, now)
+    audit(session, AuditEntry, actor, "support_plan", "referral", r.id, now)
     return {"status": r.status}
 
 
