@@ -49,6 +49,7 @@ from services.common.clock import Clock
 from services.common.context import request_id_var
 from services.common.db import Database
 from services.common.errors import install_error_handlers
+from services.common.fhir_errors import fhir_errors, is_fhir_path
 from services.common.http import ServiceClient
 from services.common.logs import configure_logging
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -183,7 +184,9 @@ class Gateway:
             elif route is None:
                 await self._page(path, scope, receive, tracked, address, status_box)
             else:
-                await self._handle(route, path, scope, receive, tracked, rid, address)
+                # A FHIR client reads OperationOutcomes, the gateway's own 401/413/429/502 too.
+                out = fhir_errors(tracked) if is_fhir_path(path) else tracked
+                await self._handle(route, path, scope, receive, out, rid, address)
         finally:
             label = route.prefix if route else "gateway"
             HTTP_REQUESTS.labels("gateway", scope["method"], label, status_box[0]).inc()

@@ -87,10 +87,13 @@ def _describe(route: Route, operation: dict[str, Any]) -> None:
     """Add the gateway's own answers and the route's security to one operation."""
     operation["security"] = SECURITY[route.auth]
     responses = operation.setdefault("responses", {})
+    fhir = route.prefix == "/fhir"
     for status, answer in _gateway_answers(route).items():
-        # The gateway answers problem+json itself, also on a FHIR path (a service's own
-        # answer there is an OperationOutcome): a status either can answer lists both.
-        doc = error_response(status, description=answer["description"])
+        # On a FHIR path the gateway's own answers are OperationOutcomes too (it wraps them
+        # with services/common/fhir_errors.py), except a hostile target's 400, refused before
+        # the path is routed: that status lists both media types.
+        doc = error_response(status, fhir=fhir and status != 400,
+                             description=answer["description"])
         if "content" in answer:
             doc["content"] = answer["content"]
         doc.setdefault("headers", {}).update(answer.get("headers", {}))

@@ -1,7 +1,7 @@
 """Every error on `/fhir/*` as a FHIR OperationOutcome, whoever raised it.
 
 A FHIR client reads `application/fhir+json` OperationOutcomes, not problem+json. The FHIR
-routes answer their own validation errors in FHIR terms; this module turns every other
+routes answer their own validation errors in FHIR terms; this kit module turns every other
 problem+json answer on a FHIR path (an unknown path, a wrong method, a conflict, a database
 outage, a crash, the gateway's 401, 413 and 429) into the same shape. It is plain ASGI and
 imports nothing of the FHIR models, so the gateway can wrap its own answers with it at no

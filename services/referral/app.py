@@ -12,12 +12,12 @@ from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.referral import figures, handlers
-from services.referral.api import desk, fhir, internal, referrals, routing, staff, webhooks
+from services.referral.api import board, desk, fhir, internal, referrals, routing, staff, webhooks
 from services.referral.deps import RULES
 from services.referral.directory import api as directory
 from services.referral.directory import desk_api as signposts
 from services.referral.models import KIT_MODELS
-from services.referral.outcomes import FhirErrors
+from services.common.fhir_errors import FhirErrors
 from services.referral.rules import RulesStore, configured_rules_path
 from services.referral.webhooks import close_poster
 
@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         models=KIT_MODELS,
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
                  fhir.router, internal.router, desk.router, desk.internal_router,
-                 figures.router, directory.router, directory.edit_router, signposts.router],
+                 figures.router, directory.router, directory.edit_router, signposts.router,
+                 board.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

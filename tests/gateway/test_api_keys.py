@@ -22,6 +22,18 @@ async def test_the_api_needs_a_bearer_key(gw: GatewayHarness) -> None:
     assert gw.upstream.seen == []
 
 
+async def test_the_gateways_own_refusals_on_fhir_are_operation_outcomes(
+        gw: GatewayHarness) -> None:
+    resp = await gw.client.get("/fhir/ServiceRequest/x")
+    assert resp.status_code == 401
+    assert resp.headers["content-type"] == "application/fhir+json"
+    assert resp.headers["www-authenticate"] == "Bearer"
+    outcome = resp.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["code"] == "login"
+    assert gw.upstream.seen == []
+
+
 async def test_a_key_is_forwarded_as_its_organisation_and_role_only(gw: GatewayHarness) -> None:
     key_id, secret = await make_key(gw, "Lambeth Police")
     resp = await gw.client.get(

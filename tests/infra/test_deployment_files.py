@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ("intake", "referral", "keyperson", "notify", "site", "gateway")
+APP = ("intake", "referral", "keyperson", "notify", "site", "desk", "gateway")
 K8S = ROOT / "infra" / "k8s"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 

@@ -19,7 +19,7 @@ from services.referral.api.common import org_of, visible_referral
 from services.referral.api.referrals import IdempotencyKey
 from services.referral.deps import RulesDep
 from services.referral.models import AuditEntry
-from services.referral.outcomes import FHIR_JSON, from_problem, issue_code, operation_outcome
+from services.common.fhir_errors import FHIR_JSON, from_problem, issue_code, operation_outcome
 
 log = logging.getLogger(__name__)
 
