@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
+from services.common.fhir_errors import FhirErrors
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.referral import figures, handlers
@@ -17,7 +18,6 @@ from services.referral.deps import RULES
 from services.referral.directory import api as directory
 from services.referral.directory import desk_api as signposts
 from services.referral.models import KIT_MODELS
-from services.common.fhir_errors import FhirErrors
 from services.referral.rules import RulesStore, configured_rules_path
 from services.referral.webhooks import close_poster
 

@@ -1,8 +1,9 @@
 """The key worker's journey in a real browser through a `livewell run` stack and the Twilio
 mock (issue 14's "Done when"): invite → enrol with an authenticator app → a police referral
 → the handoff SMS → its link → sign in → Accept (keyboard alone) → whom to call → "reached"
-(the partner sees `contacted`) → a support plan → close (`closed`); another key worker cannot open that person;
-the session ends after 15 idle minutes by the test clock; axe finds nothing at either size."""
+(the partner sees `contacted`) → a support plan → close (`closed`); another key worker
+cannot open that person; the session ends after 15 idle minutes by the test clock; axe finds
+nothing at either size. And a passkey, through Chromium's virtual authenticator."""
 
 from __future__ import annotations
 
