@@ -115,7 +115,8 @@ class Gateway:
         await forwarder.start()
         clock = Clock()
         relay = OutboxRelay(db, KIT_MODELS.outbox, client, clock,
-                            poll_seconds=max(self.settings.relay_poll_seconds, 0.5))
+                            poll_seconds=max(self.settings.relay_poll_seconds, 0.5),
+                            max_failures=self.settings.outbox_max_failures)
         relay.senders["spool"] = spool.replayer(forwarder)
         cfg = self.config
         self.state = GatewayState(
