@@ -199,7 +199,7 @@ class Corner:
 
 
 def code_in(sms: dict[str, Any]) -> str:
-    found = re.search(r"ACCEPT (\S+) or DECLINE (\S+)$", sms["body"])
+    found = re.search(r"ACCEPT (\S+) or DECLINE (\S+)\b", sms["body"])
     assert found and found.group(1) == found.group(2), sms["body"]
     return found.group(1)
 
