@@ -27,7 +27,7 @@ from services.common.logs import configure_logging
 from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import Pages, SecurityHeaders, mount_static
-from services.site import health, pages
+from services.site import directory_pages, health, pages
 from services.site.content import Library
 from services.site.i18n import load_catalogues
 from services.site.intake_client import ContactSender, IntakeContacts
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, sender: ContactSender | None = 
     if settings.test_clock:
         app.include_router(health.test_clock_router)
     app.include_router(pages.router)
+    directory_pages.install(app, settings)  # the advice pages' "services that can help"
     mount_static(app, STATIC_PREFIX, HERE / "static")
     app.add_middleware(CacheStatic, prefix=STATIC_PREFIX)
     app.add_middleware(SecurityHeaders, no_store=False)
