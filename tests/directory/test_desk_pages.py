@@ -86,6 +86,9 @@ async def test_find_debt_advice_near_them_in_their_language_and_text_it_once(
     assert "Sent the details of Example: Stockwell Debt Advice by text" in confirmed.text
     await referral.until(lambda: referral.neighbours.to(SIGNPOST))
     assert len(referral.neighbours.to(SIGNPOST)) == 1
+    story = await desk.get(f"/desk/r/{ref}")  # on the person's page, in their story
+    assert ("Sent the details of Example: Stockwell Debt Advice by SMS, with the person's "
+            "agreement.") in story.text.replace("&#39;", "'")
 
 
 async def test_without_ticking_their_agreement_nothing_is_sent(

@@ -117,6 +117,7 @@ async def full_referral(reference: str, session: SessionDep, actor: PersonDep,
         "information": desk.notes_view(notes, "information"),
         "notes": desk.notes_view(notes, "note"),
         "attempts": desk.notes_view(notes, "attempt"),
+        "signposts": desk.notes_view(notes, "signpost"),
         "plan": desk.plan_view(notes),
         "earlier": [{"reference": e.reference, "status": e.status, "outcome": e.outcome,
                      "created_at": e.created_at, "same_key_worker":
