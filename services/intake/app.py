@@ -12,6 +12,7 @@ from services.common.kit import Kit
 from services.common.settings import Settings
 from services.intake import figures, mail_in
 from services.intake.api import callbacks, desk, email, internal, people, sms, voice
+from services.intake.api import board, people_search
 from services.intake.api import web as web_contacts
 from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
 from services.intake.mail_out import EmailSender, email_sender_for
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
     return create_service_app(
         service="intake", settings=settings, models=KIT_MODELS,
         routers=[voice.router, sms.router, email.router, callbacks.router, people.router,
-                 internal.router, web_contacts.router, figures.router, desk.router],
+                 internal.router, web_contacts.router, figures.router, desk.router,
+                 board.router, people_search.router],
         title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
     )

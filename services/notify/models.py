@@ -138,6 +138,11 @@ class Alert(Base):
     respond_by: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
+    # Acknowledged on the Hub board: by whom (the desk account id) and when; open until then.
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (sa.Index("ix_alert_open", "acknowledged_at", "created_at"),)
 
 
 class ReplyLog(Base):

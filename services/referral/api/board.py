@@ -1,0 +1,64 @@
+"""The Hub board's referrals not yet accepted, for coordinators and admins signed in to the
+desk (key workers and keys get 403): soonest due first, with the at-risk point and the
+respond-by time so the desk can show the clock. Reference, urgency and place only: the person
+is read on the referral's own page (audited there)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from services.common.audit import audit
+from services.common.coordinating import CoordinatorDep
+from services.common.deps import ClockDep, SessionDep
+from services.referral.models import AuditEntry, Referral
+from services.referral.repository import AWAITING_ACCEPTANCE
+
+router = APIRouter(prefix="/api/v1/desk/board/referrals", include_in_schema=False)
+
+
+class BoardReferral(BaseModel):
+    id: str
+    reference: str
+    status: str
+    urgency: str
+    locality: str
+    team: str | None
+    created_at: datetime
+    at_risk_at: datetime
+    respond_by: datetime
+    keyworker_id: str | None
+
+
+class ReferralLane(BaseModel):
+    count: int
+    oldest_at: datetime | None
+    at_risk: int
+    overdue: int
+    items: list[BoardReferral]
+
+
+@router.get("", response_model=ReferralLane)
+async def lane(session: SessionDep, actor: CoordinatorDep, clock: ClockDep,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ReferralLane:
+    now = clock.now()
+    waiting = Referral.status.in_(AWAITING_ACCEPTANCE)
+    count, oldest, at_risk, overdue = (await session.execute(select(
+        func.count(), func.min(Referral.created_at),
+        func.count().filter(Referral.sla_alert_at <= now, Referral.respond_by > now),
+        func.count().filter(Referral.respond_by <= now)).where(waiting))).one()
+    rows = (await session.scalars(select(Referral).where(waiting)
+                                  .order_by(Referral.respond_by, Referral.id)
+                                  .limit(limit))).all()
+    audit(session, AuditEntry, actor, "board_list", "referral", "awaiting", now)
+    return ReferralLane(count=count, oldest_at=oldest, at_risk=at_risk, overdue=overdue,
+                        items=[BoardReferral(
+                            id=r.id, reference=r.reference, status=r.status,
+                            urgency=r.urgency, locality=r.locality, team=r.team,
+                            created_at=r.created_at, at_risk_at=r.sla_alert_at,
+                            respond_by=r.respond_by, keyworker_id=r.keyworker_id)
+                            for r in rows])
