@@ -20,6 +20,8 @@ from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
+from services.desk.board.pages import router as board_router
+from services.desk.board.people import router as people_router
 from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
 
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(directory_router)
+    app.include_router(board_router)
+    app.include_router(people_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
     app.add_middleware(ServiceMiddleware, service="desk", token=settings.internal_secret)

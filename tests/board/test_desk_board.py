@@ -1,0 +1,158 @@
+"""The desk's board and people pages in-process, with the services stood in for: the lanes
+and their clocks in words, the live fragment's 204 when nothing changed, each step a
+redirect, and a key worker refused (403) before any service is asked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.common.context import H_CSRF, H_INTERNAL_TOKEN
+from services.desk.app import create_app
+from services.desk.backend import Answer
+from tests.board.people import signed_in
+from tests.conftest import make_settings
+
+
+class Services:
+    """Canned answers by (method, service, path), and every call made."""
+
+    def __init__(self) -> None:
+        self.answers: dict[tuple[str, str, str], Answer] = {}
+        self.calls: list[tuple[str, str, str, Any]] = []
+
+    async def call(self, request: Any, method: str, service: str, path: str,
+                   payload: Any = None) -> Answer:
+        self.calls.append((method, service, path, payload))
+        return self.answers.get((method, service, path.split("?")[0]), Answer(200, {}))
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Services, Any]]:
+    settings = make_settings("sqlite:///unused.db", tmp_path)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services = Services()
+        real = app.state.backend
+        app.state.backend = services
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://desk",
+                                     headers={H_INTERNAL_TOKEN: settings.internal_secret,
+                                              H_CSRF: "csrf-1"}) as client:
+            yield client, services, app
+        app.state.backend = real
+
+
+def board_answers(services: Services, now: Any) -> None:
+    iso = (lambda d: (now + d).isoformat())
+    services.answers[("GET", "intake", "/api/v1/desk/board/callbacks")] = Answer(200, {
+        "count": 1, "oldest_at": iso(timedelta(minutes=-42)), "items": [{
+            "id": "cb-1", "channel": "voice", "reason": "abandoned_call", "risk": "high",
+            "reference": None, "reach": "+447400000001", "created_at": iso(timedelta(minutes=-42)),
+            "due_at": iso(timedelta(minutes=-2)), "attempts": 0, "last_outcome": None,
+            "taken_by": "acct-coordinator", "taken_at": iso(timedelta(minutes=-1))}]})
+    services.answers[("GET", "referral", "/api/v1/desk/board/referrals")] = Answer(200, {
+        "count": 2, "oldest_at": iso(timedelta(hours=-3)), "at_risk": 1, "overdue": 1,
+        "items": [
+            {"id": "r-1", "reference": "LW-AAAA-1111", "status": "assigned", "urgency": "urgent",
+             "locality": "north", "team": None, "created_at": iso(timedelta(hours=-3)),
+             "at_risk_at": iso(timedelta(hours=-1)), "respond_by": iso(timedelta(minutes=-5)),
+             "keyworker_id": "kw-1"},
+            {"id": "r-2", "reference": "LW-BBBB-2222", "status": "routed", "urgency": "routine",
+             "locality": "south_west", "team": None, "created_at": iso(timedelta(hours=-1)),
+             "at_risk_at": iso(timedelta(minutes=-10)), "respond_by": iso(timedelta(hours=2)),
+             "keyworker_id": None}]})
+    services.answers[("GET", "notify", "/api/v1/desk/board")] = Answer(200, {
+        "handoffs": {"count": 0, "oldest_at": None, "items": []},
+        "alerts": {"count": 1, "oldest_at": iso(timedelta(minutes=-3)), "items": [{
+            "id": "al-1", "kind": "nobody_fits", "reference": "LW-BBBB-2222",
+            "urgency": "routine", "respond_by": None, "created_at": iso(timedelta(minutes=-3)),
+            "acknowledged_at": None, "acknowledged_by": None}]},
+        "acknowledged": [{"id": "al-0", "kind": "crisis", "reference": None, "urgency": None,
+                          "respond_by": None, "created_at": iso(timedelta(minutes=-30)),
+                          "acknowledged_at": iso(timedelta(minutes=-20)),
+                          "acknowledged_by": "acct-someone-else"}]})
+    services.answers[("GET", "keyperson", "/api/v1/desk/board")] = Answer(200, {
+        "on_duty": [], "workers": {"kw-1": "Ash First"},
+        "gaps": [{"role": "duty_coordinator", "locality": "north",
+                  "starts_at": iso(timedelta(hours=5)), "ends_at": iso(timedelta(hours=13)),
+                  "hours": 8.0}]})
+
+
+async def test_the_board_says_each_clock_in_words(desk: Any) -> None:
+    client, services, app = desk
+    board_answers(services, app.state.clock.now())
+    page = await client.get("/desk/board", headers=signed_in("coordinator", "acct-coordinator"))
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "Overdue by 5 min" in text and "At risk: 1 h 59 min left" in text
+    assert "1 referrals at risk" in text and "1 overdue" in text
+    assert 'href="tel:+447400000001"' in text and "Taken by you" in text
+    assert "offered to Ash First" in text
+    assert "Nobody fits" in text and "acknowledged by coordinator acct-som" in text
+    assert "Duty coordinator, North: nobody from" in text and "Nobody is on duty now" in text
+    assert "2 waiting, longest 3 h 0 min" in text
+    assert 'name="csrf_token" value="csrf-1"' in text
+    assert "vendor/htmx-2.0.11.min.js" in text and "<script>" not in text
+
+
+async def test_the_live_fragment_is_204_when_nothing_changed(desk: Any) -> None:
+    client, services, app = desk
+    board_answers(services, app.state.clock.now())
+    headers = signed_in("coordinator")
+    first = await client.get("/desk/board/live", headers=headers)
+    assert first.status_code == 200 and "<html" not in first.text
+    digest = first.text.split('name="digest" value="')[1].split('"')[0]
+    same = await client.get("/desk/board/live", params={"digest": digest}, headers=headers)
+    assert same.status_code == 204
+    services.answers[("GET", "referral", "/api/v1/desk/board/referrals")].body["count"] = 3
+    changed = await client.get("/desk/board/live", params={"digest": digest}, headers=headers)
+    assert changed.status_code == 200 and "3 waiting" in changed.text
+
+
+async def test_steps_redirect_back_to_the_board(desk: Any) -> None:
+    client, services, _ = desk
+    headers = signed_in("coordinator")
+    services.answers[("POST", "notify", "/api/v1/desk/board/alerts/al-1/acknowledge")] = \
+        Answer(200, {})
+    ack = await client.post("/desk/board/alerts/al-1/acknowledge", headers=headers)
+    assert ack.status_code == 303 and ack.headers["location"] == "/desk/board#alerts"
+    close = await client.post("/desk/board/callbacks/cb-1/close", data={"reason": "no_need"},
+                              headers=headers)
+    assert close.status_code == 303
+    assert services.calls[-1] == ("POST", "intake", "/api/v1/desk/board/callbacks/cb-1/close",
+                                  {"reason": "no_need"})
+
+
+async def test_a_key_worker_gets_403_on_the_board_and_search(desk: Any) -> None:
+    client, services, _ = desk
+    worker = signed_in("key_worker", keyworker_id="kw-1")
+    for method, path in (("GET", "/desk/board"), ("GET", "/desk/board/live"),
+                         ("GET", "/desk/people"), ("POST", "/desk/people"),
+                         ("POST", "/desk/board/alerts/al-1/acknowledge"),
+                         ("GET", "/desk/board/referrals/r-1")):
+        resp = await client.request(method, path, headers=worker)
+        assert resp.status_code == 403, (path, resp.status_code)
+        assert "for coordinators and admins" in resp.text
+    assert services.calls == []
+
+
+async def test_a_search_posts_and_shows_the_field_error_or_the_people(desk: Any) -> None:
+    client, services, _ = desk
+    headers = signed_in("coordinator")
+    empty = await client.post("/desk/people", data={"by": "phone", "q": " "}, headers=headers)
+    assert empty.status_code == 422 and 'href="#q"' in empty.text
+    services.answers[("GET", "intake", "/api/v1/desk/people/search")] = Answer(200, {
+        "by": "phone", "searched": "+447400000001", "notes": [], "people": [{
+            "id": "p-1", "given_name": "Robin", "family_name": "Example",
+            "date_of_birth": "1988-04-23", "postcode": None, "phones": ["+447400000001"],
+            "emails": [], "nhs_number": None, "created_at": "2026-01-01T00:00:00+00:00"}]})
+    found = await client.post("/desk/people", data={"by": "phone", "q": "07400 000001"},
+                              headers=headers)
+    assert found.status_code == 200 and "Robin Example" in found.text
+    assert services.calls[-1][2] == "/api/v1/desk/people/search?by=phone&q=07400+000001"
