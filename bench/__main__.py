@@ -164,6 +164,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--caseload", type=int, default=400)
     p.add_argument("--assignment-timeout", type=float, default=150.0)
     p.add_argument("--skip-assignment", action="store_true")
+    p.add_argument("--figures-timeout", type=float, default=180.0)
+    p.add_argument("--skip-figures", action="store_true")
     p.add_argument("--stack-log", type=Path, help="keep a copy of the stack's log here")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     return p.parse_args(argv)
@@ -179,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_assignment:
         _say("assignment: 2,000 workers and 200,000 people (bench/assignment.py)")
         results["assignment"] = run_assignment(args.assignment_timeout)
+    if not args.skip_figures:
+        from bench.figures import run_for_bench
+
+        _say("monthly figures: 20,000 contacts and 5,000 referrals (bench/figures.py)")
+        results["figures"] = run_for_bench(args.figures_timeout)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["total_seconds"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

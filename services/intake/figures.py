@@ -12,7 +12,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -33,7 +33,7 @@ def anonymous_key(address: str | None, contact_id: str) -> str:
 async def _survivors(session: AsyncSession) -> dict[str, str]:
     """Merged people → the person they were merged into (followed to the end of the chain)."""
     rows = (await session.execute(
-        select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None)))).tuples()
+        select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None))))
     pairs = {person: into for person, into in rows if into is not None}
     out: dict[str, str] = {}
     for start in pairs:
@@ -48,7 +48,7 @@ async def _survivors(session: AsyncSession) -> dict[str, str]:
 async def contacts_by_channel(session: AsyncSession, month: Month) -> dict[str, int]:
     in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
     stmt = select(Contact.channel, func.count()).where(in_month).group_by(Contact.channel)
-    counted = dict((await session.execute(stmt)).tuples().all())
+    counted = dict((await session.execute(stmt)).all())
     return {channel: int(counted.get(channel, 0)) for channel in CHANNELS}
 
 
@@ -57,29 +57,36 @@ async def people(session: AsyncSession, month: Month,
     """(everyone with a contact in the month, those of them first known in it). A contact
     without a person is matched by its sender to a person known by that number or address."""
     ident = aliased(PersonIdentifier)
-    earlier = aliased(Contact)
     in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
     who = func.coalesce(Contact.person_id, ident.person_id)
-    seen_before = exists().where(earlier.from_address == Contact.from_address,
-                                 earlier.created_at < month.start)
-    stmt = (select(who, Contact.from_address, Contact.id,
-                   case((and_(Contact.person_id.is_(None), ident.person_id.is_(None)),
-                         seen_before), else_=False))
+    stmt = (select(who, Contact.from_address, Contact.id)
             .select_from(Contact)
             .outerjoin(ident, and_(Contact.person_id.is_(None),
                                    ident.value == Contact.from_address,
                                    ident.kind.in_(("phone", "email"))))
             .where(in_month))
     found: set[str] = set()
-    new_anonymous: set[str] = set()
-    for person_id, address, contact_id, returning in (await session.execute(stmt)).tuples():
+    anonymous: dict[str, str] = {}  # key → sender
+    for person_id, address, contact_id in (await session.execute(stmt)):
         if person_id is not None:
             found.add(survivors.get(str(person_id), str(person_id)))
             continue
         key = anonymous_key(address, contact_id)
         found.add(key)
-        if not returning:
-            new_anonymous.add(key)
+        if address:
+            anonymous[key] = address
+    # Senders without a person who were in touch before the month are not new: one pass
+    # over the earlier contacts, joined to this month's anonymous senders.
+    earlier: set[str | None] = set()
+    if anonymous:
+        before = aliased(Contact)
+        earlier = set((await session.execute(
+            select(Contact.from_address).distinct()
+            .join(before, before.from_address == Contact.from_address)
+            .where(in_month, Contact.person_id.is_(None),
+                   before.created_at < month.start))).scalars())
+    new_anonymous = {key for key in found if key.startswith("anon:")
+                     and anonymous.get(key) not in earlier}
     return found, await first_known(session, month, survivors) | new_anonymous
 
 
@@ -92,7 +99,7 @@ async def first_known(session: AsyncSession, month: Month,
     first = func.min(Person.created_at)
     stmt = (select(group, first).group_by(group)
             .having(and_(first >= month.start, first < month.end)))
-    return {survivors.get(p, p) for p, _ in (await session.execute(stmt)).tuples()}
+    return {survivors.get(p, p) for p, _ in (await session.execute(stmt))}
 
 
 async def crisis_calls(session: AsyncSession, month: Month) -> dict[str, int]:
@@ -101,7 +108,7 @@ async def crisis_calls(session: AsyncSession, month: Month) -> dict[str, int]:
     stmt = select(Contact.created_at, Contact.answered_at).where(
         Contact.channel == "voice", Contact.ivr_choice == "crisis",
         Contact.created_at >= month.start, Contact.created_at < month.end)
-    rows = (await session.execute(stmt)).tuples().all()
+    rows = (await session.execute(stmt)).all()
     quick = sum(1 for started, answered in rows
                 if answered is not None and answered - started <= ANSWER_WITHIN)
     return {"total": len(rows), "to_a_human_within_60s": quick}

@@ -109,7 +109,13 @@ class Contact(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id"),
+        # The monthly figures read a month of contacts, and ask whether a sender with no
+        # person was in touch before.
+        sa.Index("ix_contact_created_at", "created_at"),
+        sa.Index("ix_contact_from_address", "from_address"),
+    )
 
 
 class ReferralLink(Base):

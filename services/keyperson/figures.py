@@ -24,7 +24,7 @@ async def continuity(session: AsyncSession, month: Month) -> dict[str, int]:
     stmt = select(func.count(), func.count().filter(same)).where(
         Assignment.key_person_id.is_not(None),
         Assignment.created_at >= month.start, Assignment.created_at < month.end)
-    returning, kept = (await session.execute(stmt)).tuples().one()
+    returning, kept = (await session.execute(stmt)).one()
     return {"returning_people": int(returning), "same_key_worker": int(kept)}
 
 

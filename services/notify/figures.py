@@ -20,7 +20,7 @@ async def handoffs(session: AsyncSession, month: Month) -> dict[str, Any]:
         Handoff.created_at >= month.start, Handoff.created_at < month.end)
     offered = declined = 0
     minutes: list[float] = []
-    for status, offered_at, closed_at in (await session.execute(stmt)).tuples():
+    for status, offered_at, closed_at in (await session.execute(stmt)):
         offered += 1
         if status == "accepted" and closed_at is not None:
             minutes.append((closed_at - offered_at).total_seconds() / 60)

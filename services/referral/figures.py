@@ -27,12 +27,13 @@ def _hours(start: datetime, end: datetime) -> float:
 
 async def received(session: AsyncSession, month: Month) -> dict[str, Any]:
     """Referrals received in the month, with when each first reached `contacted` (if it has)."""
-    contacted = (select(ReferralEvent.referral_id, func.min(ReferralEvent.at).label("at"))
-                 .where(ReferralEvent.event == "contacted")
-                 .group_by(ReferralEvent.referral_id).subquery())
+    # Per referral (by its indexed referral_id), not over every event ever recorded.
+    contacted = (select(func.min(ReferralEvent.at))
+                 .where(ReferralEvent.referral_id == Referral.id,
+                        ReferralEvent.event == "contacted")
+                 .correlate(Referral).scalar_subquery())
     stmt = (select(Referral.org, Referral.urgency, Referral.locality, Referral.person_id,
-                   Referral.created_at, Referral.respond_by, contacted.c.at)
-            .outerjoin(contacted, contacted.c.referral_id == Referral.id)
+                   Referral.created_at, Referral.respond_by, contacted)
             .where(Referral.created_at >= month.start, Referral.created_at < month.end))
     by_source: Counter[str] = Counter()
     by_urgency: Counter[str] = Counter()
@@ -42,7 +43,7 @@ async def received(session: AsyncSession, month: Month) -> dict[str, Any]:
     people: set[str] = set()
     total = 0
     for org, urgency, locality, person_id, created, due, contacted_at in (
-            await session.execute(stmt)).tuples():
+            await session.execute(stmt)):
         total += 1
         by_source[org or SELF_REFERRAL] += 1
         by_urgency[urgency] += 1
@@ -71,7 +72,7 @@ async def closed_by_outcome(session: AsyncSession, month: Month) -> dict[str, in
             .where(and_(Referral.status == "closed", Referral.status_at >= month.start,
                         Referral.status_at < month.end))
             .group_by(outcome))
-    return {str(k): int(v) for k, v in sorted((await session.execute(stmt)).tuples())}
+    return {str(k): int(v) for k, v in sorted(await session.execute(stmt))}
 
 
 async def monthly(session: AsyncSession, month: Month) -> dict[str, Any]:
