@@ -22,17 +22,21 @@ import yaml
 log = logging.getLogger(__name__)
 
 
-def words_for(window: timedelta) -> str:
-    """`timedelta(days=7)` → "within 7 days"; the largest whole unit of hours or less is kept
-    up to two days (24 hours, not 1 day), days beyond."""
+def span(window: timedelta) -> tuple[str, int]:
+    """`timedelta(days=7)` → ("day", 7): the unit and count every channel says a window in,
+    whatever its language (the website translates these). The largest whole unit of hours or
+    less is kept up to two days (24 hours, not 1 day), days beyond; else rounded minutes."""
     seconds = int(window.total_seconds())
-    for unit, size, from_size in (("day", 86400, 2 * 86400), ("hour", 3600, 3600),
-                                  ("minute", 60, 60)):
+    for unit, size, from_size in (("day", 86400, 2 * 86400), ("hour", 3600, 3600)):
         if seconds >= from_size and seconds % size == 0:
-            count = seconds // size
-            return f"within {count} {unit}{'' if count == 1 else 's'}"
-    minutes = max(1, round(seconds / 60))
-    return f"within {minutes} minute{'' if minutes == 1 else 's'}"
+            return unit, seconds // size
+    return "minute", max(1, round(seconds / 60))
+
+
+def words_for(window: timedelta) -> str:
+    """`timedelta(days=7)` → "within 7 days" (see `span`)."""
+    unit, count = span(window)
+    return f"within {count} {unit}{'' if count == 1 else 's'}"
 
 
 class Promises:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.common.promises import promises
+from services.common.promises import promises, span
 from services.common.web import translations_var
 from services.site import forms, scoring
 from services.site.i18n import COOKIE, LANGUAGES, choose
@@ -212,9 +212,11 @@ async def send_contact(request: Request) -> Response:
         log.error("intake did not take a web contact", extra={
             "event": "site.intake_unavailable", "error": str(exc)})
         return _contact_page(request, parsed, status_code=503, unavailable=True)
+    window = answer.get("response_window_seconds")
     receipt = Receipt(reference=answer.get("reference"), crisis=bool(answer.get("crisis")),
                       urgency=str(answer.get("urgency") or "routine"),
-                      held=bool(answer.get("held")))
+                      held=bool(answer.get("held")),
+                      window=window if isinstance(window, int) and window > 0 else None)
     log.info("web contact sent", extra={"event": "site.contact_sent",
                                         "reference": receipt.reference})
     token = site.signer.sign(receipt, site.now())
@@ -226,17 +228,16 @@ async def contact_sent(request: Request, token: str) -> Response:
     receipt = request.app.state.site.signer.verify(token, request.app.state.site.now())
     if receipt is None:
         raise HTTPException(404)
-    unit, count = reply_window(promises().window(receipt.urgency))
+    unit, count = reply_window(receipt)
     return render(request, "contact_sent.jinja", {"receipt": receipt, "unit": unit,
                                                   "count": count}, headers=NO_STORE)
 
 
-def reply_window(window: timedelta) -> tuple[str, int]:
-    """The routing rules' window as (unit, count) for the page's own words, the units the
-    texts and emails use (`services.common.promises.words_for`): days from 2 days, else hours,
-    else minutes."""
-    seconds = int(window.total_seconds())
-    for unit, size, from_size in (("day", 86400, 2 * 86400), ("hour", 3600, 3600)):
-        if seconds >= from_size and seconds % size == 0:
-            return unit, seconds // size
-    return "minute", max(1, round(seconds / 60))
+def reply_window(receipt: Receipt) -> tuple[str, int]:
+    """When we will reply, as (unit, count) for the page's own words: the window intake
+    answered for this contact (the one its texts and emails promise), in the units they use
+    (`services.common.promises.span`). From an intake that did not say, the same routing
+    rules' window for the urgency."""
+    if receipt.window is not None:
+        return span(timedelta(seconds=receipt.window))
+    return span(promises().window(receipt.urgency))

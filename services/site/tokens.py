@@ -19,6 +19,9 @@ class Receipt:
     crisis: bool
     urgency: str
     held: bool
+    # Intake's reply window in seconds (the routing rules' for the urgency), so the page says
+    # exactly what intake promised this contact; None from an intake that did not say.
+    window: int | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -39,7 +42,7 @@ class Signer:
     def sign(self, receipt: Receipt, now: float) -> str:
         """`<payload>.<mac>`; the payload holds the reference, flags and expiry only."""
         body = _b64(json.dumps({"r": receipt.reference, "c": receipt.crisis,
-                                "u": receipt.urgency, "h": receipt.held,
+                                "u": receipt.urgency, "h": receipt.held, "w": receipt.window,
                                 "e": int(now) + LIFETIME_SECONDS},
                                separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}"
@@ -55,5 +58,7 @@ class Signer:
             return None
         if not isinstance(data, dict) or int(data.get("e", 0)) < now:
             return None
+        window = data.get("w")
         return Receipt(reference=data.get("r"), crisis=bool(data.get("c")),
-                       urgency=str(data.get("u") or "routine"), held=bool(data.get("h")))
+                       urgency=str(data.get("u") or "routine"), held=bool(data.get("h")),
+                       window=window if isinstance(window, int) and window > 0 else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from services.common.context import H_INTERNAL_TOKEN
+from services.common.promises import promises, words_for
 from services.site.app import create_app
 from services.site.intake_client import IntakeUnavailable
 from tests.conftest import make_settings
@@ -22,6 +24,9 @@ class FakeIntake:
 
     received: list[dict[str, Any]] = field(default_factory=list)
     down: bool = False
+    # The window intake answers, when a test wants one other than the routing rules' (as
+    # from an intake whose rules file has just changed).
+    window: timedelta | None = None
     _refs: dict[str, str] = field(default_factory=dict)
 
     async def send(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -32,9 +37,12 @@ class FakeIntake:
         ref = self._refs.setdefault(payload["token"], f"LW-TEST-{len(self._refs) + 1:04d}")
         crisis = "kill myself" in payload["message"] or (payload.get("phq9_item9") or 0) > 0
         held = payload["suspected_spam"] and not crisis
+        urgency = "emergency" if crisis else "routine"
+        window = self.window or promises().window(urgency)
         return {"contact_id": "c1", "reference": None if held else ref, "crisis": crisis,
-                "urgency": "emergency" if crisis else "routine", "held": held,
-                "response_time": "within 3 working days", "duplicate": duplicate}
+                "urgency": urgency, "held": held, "response_time": words_for(window),
+                "response_window_seconds": int(window.total_seconds()),
+                "duplicate": duplicate}
 
 
 @dataclass

@@ -10,8 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.promises import promises
-from services.site.pages import reply_window
+from services.common.promises import promises, span
 from tests.site.conftest import SiteHarness
 
 PERSONAL = ("Ada Lovelace", "07700900982", "ada@example.org", "cannot sleep")
@@ -53,8 +52,7 @@ async def test_a_message_is_sent_and_the_receipt_shows_the_reference(
         ("text", "evening", "en")
     receipt = await site.client.get(location)
     assert receipt.status_code == 200 and "LW-TEST-0001" in receipt.text
-    unit, count = reply_window(promises().window("routine"))
-    assert f"We will reply within {count} {unit}s." in receipt.text  # the routing rules' window
+    assert f"We will reply {promises().words('routine')}." in receipt.text  # as intake said
     assert receipt.headers["cache-control"] == "no-store"
     logged = " ".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
     assert not any(p in logged for p in PERSONAL)
@@ -146,16 +144,38 @@ async def test_the_confirmation_page_is_in_the_persons_language(site: SiteHarnes
                                   headers={"cookie": "lang=pl"})
     assert site.intake.received[-1]["language"] == "pl"
     text = (await site.client.get(resp.headers["location"], headers={"cookie": "lang=pl"})).text
-    unit, count = reply_window(promises().window("routine"))
+    unit, count = span(promises().window("routine"))
     assert unit == "day" and count >= 5  # Polish plural of 5 and more: "dni"
     assert "Wiadomość wysłana" in text and f"w ciągu {count} dni" in text
 
 
+# What intake answered, in each language: the window comes from intake's answer for this
+# contact (an intake whose rules just changed may promise other than the site's copy would).
+@pytest.mark.parametrize(("window", "lang", "words"), [
+    (timedelta(hours=36), "en", "We will reply within 36 hours."),
+    (timedelta(hours=36), "pl", "Odpowiemy w ciągu 36 godzin."),
+    (timedelta(hours=1), "pl", "Odpowiemy w ciągu 1 godziny."),
+    (timedelta(hours=24), "pt", "Vamos responder dentro de 24 horas."),
+    (timedelta(days=3), "pt", "Vamos responder dentro de 3 dias."),
+    (timedelta(hours=4), "es", "Le responderemos en menos de 4 horas."),
+    (timedelta(days=7), "es", "Le responderemos en menos de 7 días."),
+    (timedelta(minutes=90), "en", "We will reply within 90 minutes."),
+])
+async def test_the_receipt_promises_the_window_intake_answered(
+        site: SiteHarness, window: timedelta, lang: str, words: str) -> None:
+    site.intake.window = window
+    cookie = {"cookie": f"lang={lang}"}
+    resp = await site.client.post("/contact", data={"message": "hello"}, headers=cookie)
+    text = (await site.client.get(resp.headers["location"], headers=cookie)).text
+    assert words in text
+    assert "within" not in text or lang == "en"  # no English left in a translated promise
+
+
 def test_the_reply_window_is_put_in_the_largest_whole_unit() -> None:
-    assert reply_window(timedelta(days=7)) == ("day", 7)
-    assert reply_window(timedelta(hours=24)) == ("hour", 24)
-    assert reply_window(timedelta(hours=4)) == ("hour", 4)
-    assert reply_window(timedelta(minutes=90)) == ("minute", 90)
+    assert span(timedelta(days=7)) == ("day", 7)
+    assert span(timedelta(hours=24)) == ("hour", 24)
+    assert span(timedelta(hours=4)) == ("hour", 4)
+    assert span(timedelta(minutes=90)) == ("minute", 90)
 
 
 async def test_a_receipt_expires_after_an_hour(site: SiteHarness) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.common.promises import promises, words_for
 from services.intake.mail_out import RecordingEmailSender
 from services.intake.models import Contact, OutboxMessage
 from tests.intake.conftest import (  # noqa: F401 - fixtures
@@ -47,7 +48,9 @@ async def test_a_message_gets_a_reference_and_a_double_submit_is_one_contact(
     first = await send(intake, body)
     again = await send(intake, body)
     assert first["reference"].startswith("LW-") and not first["crisis"] and not first["held"]
-    assert first["response_time"].startswith("within ")
+    window = promises().window(first["urgency"])  # the routing rules', as texts promise
+    assert first["response_time"] == words_for(window)
+    assert first["response_window_seconds"] == int(window.total_seconds())
     assert again["reference"] == first["reference"] and again["duplicate"]
     assert again["contact_id"] == first["contact_id"]
     stored = await contact(intake, first["contact_id"])

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.common.deps import ClockDep, SessionDep
+from services.common.promises import promises, words_for
 from services.intake import web
 from services.intake.runtime import IntakeDep
 
@@ -58,6 +59,9 @@ class WebContactAccepted(BaseModel):
     crisis: bool
     urgency: str
     response_time: str
+    response_window_seconds: int = Field(
+        description="the window `response_time` says, so the site can say it in the person's "
+                    "language: the routing rules' window for `urgency`, as every channel's")
     held: bool
     duplicate: bool
 
@@ -70,7 +74,9 @@ async def web_contact(body: WebContactCreate, session: SessionDep, intake: Intak
     outcome = await web.receive(session, intake, web.WebMessage(**body.model_dump()),
                                 clock.now())
     contact = outcome.contact
+    window = promises().window(outcome.urgency)
     return WebContactAccepted(
         contact_id=contact.id, reference=contact.reference, crisis=contact.crisis,
-        urgency=outcome.urgency, response_time=intake.replies.response_time(outcome.urgency),
+        urgency=outcome.urgency, response_time=words_for(window),
+        response_window_seconds=int(window.total_seconds()),
         held=outcome.held, duplicate=outcome.duplicate)
