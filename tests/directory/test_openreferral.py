@@ -123,3 +123,13 @@ async def test_only_coordinators_admins_and_staff_keys_edit(referral: Referral) 
     assert (await referral.client.delete(path, headers=person("admin"))).status_code == 204
     assert (await referral.client.get(f"/openreferral/services/{doc['id']}",
                                       headers=ANONYMOUS)).status_code == 404
+
+
+async def test_a_value_longer_than_its_column_is_refused_naming_the_field(
+        referral: Referral) -> None:
+    doc = {**seed_data()["services"][0], "id": str(uuid.uuid4())}
+    doc["schedules"] = [{**doc["schedules"][0], "opens_at": "09:00:00 in the morning"}]
+    resp = await referral.client.put(f"/api/v1/directory/services/{doc['id']}", json=doc,
+                                     headers=STAFF)
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["loc"] == ["body", "schedules", 0, "opens_at"]

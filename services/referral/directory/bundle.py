@@ -44,9 +44,46 @@ def split(data: Any) -> tuple[list[Any], list[Any]]:
             [d for d in docs if _kind(d) == "service"])
 
 
+# Sizes of the columns a document's fields land in (the profile sets none): a longer value is
+# refused naming its field rather than cut or left for the database to refuse.
+LIMITS: dict[str, dict[str, int]] = {
+    "service": {"name": 300, "url": 500, "email": 300},
+    "organization": {"name": 300},
+    "location": {"name": 300},
+    "contacts": {"name": 300},
+    "phones": {"number": 60},
+    "schedules": {"freq": 10, "byday": 40, "opens_at": 8, "closes_at": 8},
+    "service_areas": {"name": 300},
+    "languages": {"code": 10},
+    "taxonomy_term": {"name": 300, "term": 300},
+    "taxonomy_terms": {"name": 300, "term": 300},
+    "taxonomy": {"name": 300},
+}
+
+
+def _too_long(doc: Any, kind: str, path: list[str | int]) -> list[tuple[list[str | int], str]]:
+    out: list[tuple[list[str | int], str]] = []
+    if not isinstance(doc, dict):
+        return out
+    for name, size in LIMITS.get(kind, {}).items():
+        value = doc.get(name)
+        if isinstance(value, str) and len(value) > size:
+            out.append(([*path, name], f"must be at most {size} characters"))
+    for key, value in doc.items():
+        if key in LIMITS and isinstance(value, dict):
+            out += _too_long(value, key, [*path, key])
+        elif key in LIMITS and isinstance(value, list):
+            for n, item in enumerate(value):
+                out += _too_long(item, key, [*path, key, n])
+        elif key == "service_at_locations" and isinstance(value, list):
+            for n, item in enumerate(value):
+                out += _too_long(item, "service_at_location", [*path, key, n])
+    return out
+
+
 def check(kind: str, doc: Any, where: list[str | int]) -> None:
     """Refuse `doc` (422, naming the field) unless it is valid for the profile's `kind`."""
-    found = schema.problems(kind, doc)
+    found = schema.problems(kind, doc) or _too_long(doc, kind, [])
     if found:
         raise ProblemError(
             422, "validation-error", "Not valid Open Referral UK",
