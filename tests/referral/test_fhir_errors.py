@@ -10,8 +10,8 @@ import pytest
 from starlette.types import Message
 
 from services.common.context import H_INTERNAL_TOKEN
-from services.referral import fhir
 from services.common.fhir_errors import fhir_errors, from_problem
+from services.referral import fhir
 from tests.referral.conftest import Referral as Service
 from tests.referral.factories import POLICE, referral_body, subject
 from tests.referral.test_fhir import FHIR, _nhs

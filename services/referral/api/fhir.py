@@ -14,12 +14,12 @@ from fastapi.routing import APIRoute
 from services.common.audit import audit
 from services.common.deps import ClockDep, PartnerDep, SessionDep
 from services.common.errors import ProblemError
+from services.common.fhir_errors import FHIR_JSON, from_problem, issue_code, operation_outcome
 from services.referral import fhir, referrals
 from services.referral.api.common import org_of, visible_referral
 from services.referral.api.referrals import IdempotencyKey
 from services.referral.deps import RulesDep
 from services.referral.models import AuditEntry
-from services.common.fhir_errors import FHIR_JSON, from_problem, issue_code, operation_outcome
 
 log = logging.getLogger(__name__)
 
