@@ -31,7 +31,7 @@ from gateway.openapi import OpenApiCache
 from gateway.ops import SOURCE
 from gateway.ops import router as ops_router
 from gateway.proxy import Forwarder, Principal, Upstream
-from gateway.ratelimit import RateLimits, source_address, trusted_networks
+from gateway.ratelimit import RateLimits, public_form, source_address, trusted_networks
 from gateway.reports import router as reports_router
 from gateway.responses import (
     TWIML,
@@ -124,7 +124,8 @@ class Gateway:
             keys=KeyStore(db.sessionmaker, cfg.key_cache_seconds), forwarder=forwarder,
             client=client,
             limits=RateLimits(self.settings.redis_url, cfg.rate_limit_key,
-                              cfg.rate_limit_anonymous, cfg.rate_limit_webhook),
+                              cfg.rate_limit_anonymous, cfg.rate_limit_webhook,
+                              cfg.rate_limit_public_pages, cfg.rate_limit_public_forms),
             twilio=TwilioSignature(self.settings.twilio_signing_token,
                                    self.settings.public_base_url),
             openapi=OpenApiCache(client),
@@ -297,8 +298,18 @@ class Gateway:
             return True  # a call for help is never refused by a rate limit
         if principal.key_id:
             item, ident = state.limits.per_key, ("key", principal.key_id)
-        elif route.auth == "public":  # the website: per source address
-            item, ident = state.limits.anonymous, ("public", str(scope.get(SOURCE, "")))
+        elif route.auth == "public" and not public_form(route, scope["method"]):
+            # A page view: counted in this process, no store round trip (ratelimit.LocalWindow).
+            pages, address = state.limits.public_pages, str(scope.get(SOURCE, ""))
+            if pages.allow(address):
+                return True
+            retry = pages.retry_after(address)
+            await send_problem(send, 429, "too-many-requests", "Too many requests",
+                               f"Rate limit {pages.item} exceeded; retry in {retry} s.",
+                               extra=[(b"retry-after", str(retry).encode())])
+            return False
+        elif route.auth == "public":  # a form sent to us, per source address, shared store
+            item, ident = state.limits.public_forms, ("public", str(scope.get(SOURCE, "")))
         else:
             item, ident = state.limits.webhook, ("webhook", route.prefix)
         if await state.limits.allow(item, *ident):

@@ -28,6 +28,15 @@ class GatewaySettings(BaseSettings):
         default="60/minute",
         description="failed authentications per source address; then 429 before any work")
     rate_limit_webhook: str = "6000/minute"
+    rate_limit_public_pages: str = Field(
+        default="600/minute",
+        description="public page views (GET, and self-assessment scoring) per source address, "
+        "counted by each gateway process: many people share a phone network's or a "
+        "library's address")
+    rate_limit_public_forms: str = Field(
+        default="10/minute",
+        description="public form sends (the website's contact form) per source address, in "
+        "the shared store (Redis when set)")
     trusted_proxies: str = Field(
         default="", description="comma-separated addresses or networks of reverse proxies "
         "whose X-Forwarded-For names the client; empty: the socket's peer is the client")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
+from collections.abc import Callable
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import Scope
+
+from gateway.routes import Route
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,8 @@ class RateLimits:
     Redis blinked would be the worse failure."""
 
     def __init__(self, redis_url: str | None, per_key: str, anonymous: str,
-                 webhook: str) -> None:
+                 webhook: str, public_pages: str = "600/minute",
+                 public_forms: str = "10/minute") -> None:
         self.storage: Storage = MemoryStorage()
         if redis_url:
             url = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
@@ -32,6 +37,11 @@ class RateLimits:
         self.per_key: RateLimitItem = parse(per_key)
         self.anonymous: RateLimitItem = parse(anonymous)
         self.webhook: RateLimitItem = parse(webhook)
+        # Public page views are counted in this process, not in the shared store: they are
+        # the bulk of public traffic, a store round trip per view was most of the gateway's
+        # work on a page, and an extra view from a shared address costs next to nothing.
+        self.public_pages = LocalWindow(parse(public_pages))
+        self.public_forms: RateLimitItem = parse(public_forms)
 
     async def allow(self, item: RateLimitItem, *identity: str) -> bool:
         try:
@@ -58,6 +68,68 @@ class RateLimits:
         except Exception as exc:
             log.error("rate limit store unavailable", extra={"error": type(exc).__name__})
             return False
+
+
+class LocalWindow:
+    """A per-address limit counted in this process: a sliding window approximated from the
+    current and the previous fixed window (the previous one weighted by how much of it is
+    still inside the sliding window), O(1) a request, with no lock and no store. Replicas
+    count separately, so behind N gateways an address gets up to N times the limit."""
+
+    def __init__(self, item: RateLimitItem,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.item = item
+        self.limit = item.amount
+        self.span = float(item.get_expiry())
+        self._clock = clock
+        self._window = int(clock() // self.span)
+        self._current: dict[str, int] = {}
+        self._previous: dict[str, int] = {}
+
+    def _roll(self, now: float) -> int:
+        window = int(now // self.span)
+        if window != self._window:
+            # Only the window just ended still counts; anything older is forgotten, so memory
+            # holds at most two windows' worth of addresses.
+            self._previous = self._current if window == self._window + 1 else {}
+            self._current = {}
+            self._window = window
+        return window
+
+    def _weighted(self, address: str, now: float, window: int) -> float:
+        into = now / self.span - window  # how far into the current window, 0..1
+        return self._previous.get(address, 0) * (1.0 - into) + self._current.get(address, 0)
+
+    def allow(self, address: str) -> bool:
+        """Counts one request from `address`; False (and not counted) when over the limit."""
+        now = self._clock()
+        window = self._roll(now)
+        if self._weighted(address, now, window) + 1 > self.limit:
+            return False
+        self._current[address] = self._current.get(address, 0) + 1
+        return True
+
+    def retry_after(self, address: str) -> int:
+        """Whole seconds until `address` may make one more request."""
+        now = self._clock()
+        window = self._roll(now)
+        into = now / self.span - window
+        previous, current = self._previous.get(address, 0), self._current.get(address, 0)
+        if previous and current + 1 <= self.limit:
+            # The previous window's weight falls until one more fits.
+            needed = 1.0 - (self.limit - current - 1) / previous
+            return max(1, math.ceil((needed - into) * self.span))
+        return max(1, math.ceil((1.0 - into) * self.span))  # the next window, at least
+
+
+# Public POSTs that keep nothing: the self-assessment is scored and forgotten, so it counts as
+# a page view; any other public POST (the contact form) is a form sent to us.
+READ_ONLY_POSTS = frozenset({"/self-assessment"})
+
+
+def public_form(route: Route, method: str) -> bool:
+    """True when a public request sends us something (its own, tighter limit)."""
+    return method not in ("GET", "HEAD") and route.prefix not in READ_ONLY_POSTS
 
 
 def trusted_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -20,7 +20,7 @@ def test_the_directory_is_public_and_its_editing_is_not() -> None:
 
 async def test_the_open_endpoints_need_no_key_and_are_limited_per_address(
         database_url: str, tmp_path: Path) -> None:
-    async with gateway_harness(database_url, tmp_path, rate_limit_anonymous="2/minute") as gw:
+    async with gateway_harness(database_url, tmp_path, rate_limit_public_pages="2/minute") as gw:
         statuses = [(await gw.client.get("/openreferral/services")).status_code
                     for _ in range(3)]
         assert statuses == [200, 200, 429]

@@ -20,7 +20,9 @@ from tests.support.stack import Stack, running_stack
 # hundreds of refused requests from 127.0.0.1; the per-key and per-address limits are the
 # gateway's own concern (tested in tests/gateway), not what these tests are about.
 SECURITY_ENV = {"LIVEWELL_GATEWAY_RATE_LIMIT_KEY": "100000/minute",
-                "LIVEWELL_GATEWAY_RATE_LIMIT_ANONYMOUS": "100000/minute"}
+                "LIVEWELL_GATEWAY_RATE_LIMIT_ANONYMOUS": "100000/minute",
+                "LIVEWELL_GATEWAY_RATE_LIMIT_PUBLIC_PAGES": "100000/minute",
+                "LIVEWELL_GATEWAY_RATE_LIMIT_PUBLIC_FORMS": "100000/minute"}
 
 
 @pytest.fixture(scope="package")

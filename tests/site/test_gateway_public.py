@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from limits import parse
 
+from gateway.ratelimit import LocalWindow
 from gateway.routes import match
 from tests.gateway.conftest import gateway_harness
 
@@ -33,11 +35,13 @@ async def test_public_pages_are_forwarded_as_anonymous_with_their_headers(
         assert seen["headers"]["cookie"] == "lang=pl"
 
 
-async def test_public_requests_are_limited_per_source_address(
+async def test_page_views_are_limited_per_source_address(
         database_url: str, tmp_path: Path) -> None:
-    async with gateway_harness(database_url, tmp_path, rate_limit_anonymous="3/minute") as gw:
+    async with gateway_harness(database_url, tmp_path, rate_limit_public_pages="3/minute",
+                               rate_limit_anonymous="1/minute") as gw:
         statuses = [(await gw.client.get("/")).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
+        assert int((await gw.client.get("/help")).headers["retry-after"]) >= 1
         other = httpx.AsyncClient(transport=httpx.ASGITransport(
             app=gw.gateway, client=("192.0.2.7", 40000)), base_url="https://line.example.org")
         async with other:
@@ -52,3 +56,33 @@ async def test_when_the_site_does_not_answer_a_person_still_gets_the_numbers(
         assert resp.status_code == 503 and resp.headers["content-type"].startswith("text/html")
         assert 'href="tel:999"' in resp.text and "116 123" in resp.text and "SHOUT" in resp.text
         assert 'href="tel:+442000000000"' in resp.text
+
+
+async def test_the_contact_form_has_its_own_tighter_limit_and_page_views_theirs(
+        database_url: str, tmp_path: Path) -> None:
+    async with gateway_harness(database_url, tmp_path, rate_limit_public_pages="5/minute",
+                               rate_limit_public_forms="2/minute",
+                               rate_limit_anonymous="1/minute") as gw:
+        sent = [(await gw.client.post("/contact", data={"message": "hello"})).status_code
+                for _ in range(3)]
+        assert sent == [200, 200, 429]
+        # Forms sent did not use up page views, nor does scoring a self-assessment count as
+        # a form (it keeps nothing): both are page views.
+        views = [(await gw.client.get("/advice")).status_code,
+                 (await gw.client.post("/self-assessment", data={"q1": "0"})).status_code]
+        assert views == [200, 200]
+
+
+def test_page_views_are_counted_in_a_sliding_window_and_old_addresses_are_forgotten() -> None:
+    now = [600.0]  # the start of a minute
+    window = LocalWindow(parse("4/minute"), clock=lambda: now[0])
+    assert [window.allow("a") for _ in range(5)] == [True, True, True, True, False]
+    assert window.allow("b")  # each address its own count
+    assert window.retry_after("a") == 60
+    now[0] += 60  # the next minute: the last one still counts in full
+    assert not window.allow("a")
+    now[0] += 30  # half of it has slid out: 4 * 0.5 + 1 fits, then + 1 more
+    assert [window.allow("a") for _ in range(3)] == [True, True, False]
+    now[0] += 120  # two minutes on: nothing is remembered about anyone
+    window.allow("c")
+    assert set(window._current) == {"c"} and not window._previous
