@@ -4,20 +4,17 @@ and with `--publish` under NHS disclosure control, fit to leave the organisation
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from services.common.clock import Clock
-from services.common.figures import Month, publishable, rows
+from services.common.figures import Month, as_csv, publishable, rows
 from services.common.figures_api import FiguresUnavailable, gather
 from services.common.http import ServiceClient
 from services.common.settings import Settings
 
-HEADER = ("measure", "breakdown", "value")
 LABELS = {
     "people_supported": "People supported", "people_new": "People new this month",
     "contacts": "Contacts", "referrals": "Referrals", "referrals.by_source": "Referrals by source",
@@ -42,14 +39,6 @@ def add_parser(sub: Any) -> None:
                    help="NHS disclosure control: counts 1-7 as *, others rounded to 5, "
                         "medians and percentages over fewer than 8 people suppressed")
     p.set_defaults(func=cmd_report)
-
-
-def as_csv(figures: Mapping[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows(figures))
-    return buffer.getvalue()
 
 
 def _label(measure: str) -> str:

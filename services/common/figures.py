@@ -6,6 +6,8 @@ Each service computes its own part from its own tables; nothing here reads a tab
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import statistics
@@ -189,3 +191,12 @@ def rows(figures: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             else:
                 emit(key, sub, inner)
     return out
+
+
+def as_csv(figures: Mapping[str, Any]) -> str:
+    """The figures as CSV: a `measure,breakdown,value` header, then `rows()`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("measure", "breakdown", "value"))
+    writer.writerows(rows(figures))
+    return buffer.getvalue()

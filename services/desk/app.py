@@ -24,6 +24,7 @@ from services.desk.board.pages import router as board_router
 from services.desk.board.people import router as people_router
 from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
+from services.desk.report_pages import router as report_router
 
 log = logging.getLogger("desk")
 HERE = Path(__file__).parent
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(directory_router)
+    app.include_router(report_router)
     app.include_router(board_router)
     app.include_router(people_router)
     mount_static(app, "/desk/static", HERE / "static")
