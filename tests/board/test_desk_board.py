@@ -5,7 +5,7 @@ redirect, and a key worker refused (403) before any service is asked."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,10 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Service
         app.state.backend = real
 
 
-def board_answers(services: Services, now: Any) -> None:
-    iso = (lambda d: (now + d).isoformat())
+def board_answers(services: Services, now: datetime) -> None:
+    def iso(d: timedelta) -> str:
+        return (now + d).isoformat()
+
     services.answers[("GET", "intake", "/api/v1/desk/board/callbacks")] = Answer(200, {
         "count": 1, "oldest_at": iso(timedelta(minutes=-42)), "items": [{
             "id": "cb-1", "channel": "voice", "reason": "abandoned_call", "risk": "high",

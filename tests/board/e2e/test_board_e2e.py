@@ -115,20 +115,21 @@ def test_the_board_is_live_and_coordinators_act_from_it(stack: Stack, browser: A
     item = callbacks.locator(".lw-item", has=second.get_by_role("link",
                                                                   name=f"Call back {caller}"))
     expect(item).to_contain_text("Crisis")
-    found = re.search(r"LW-[0-9A-Z]{4}-[0-9A-Z]{4}", item.inner_text())
-    assert found, item.inner_text()
-    crisis = f"Crisis contact: {found.group(0)}"
+    seen = re.search(r"LW-[0-9A-Z]{4}-[0-9A-Z]{4}", item.inner_text())
+    assert seen, item.inner_text()
+    reference = seen.group(0)
+    crisis = f"Crisis contact: {reference}"
     alerts_first = first.locator("section[aria-labelledby=alerts]")
     alerts_second = second.locator("section[aria-labelledby=alerts]")
     expect(alerts_first).to_contain_text(crisis, timeout=LIVE)
     expect(alerts_second).to_contain_text(crisis, timeout=LIVE)
 
-    second.get_by_role("button", name=f"Acknowledge Crisis contact {found.group(0)}").click()
+    second.get_by_role("button", name=f"Acknowledge Crisis contact {reference}").click()
     second.wait_for_url("**/desk/board#alerts")
     expect(alerts_second).to_contain_text(
-        f"Crisis contact {found.group(0)}: acknowledged by you")
+        f"Crisis contact {reference}: acknowledged by you")
     expect(alerts_first).to_contain_text(
-        f"Crisis contact {found.group(0)}: acknowledged by coordinator", timeout=LIVE)
+        f"Crisis contact {reference}: acknowledged by coordinator", timeout=LIVE)
     screenshot(first, "desk-board")
     assert_accessible(first, what="the Hub board with items")
     assert_accessible(second, what="the Hub board with items")
