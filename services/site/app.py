@@ -31,6 +31,7 @@ from services.site import directory_pages, health, pages
 from services.site.content import Library
 from services.site.i18n import load_catalogues
 from services.site.intake_client import ContactSender, IntakeContacts
+from services.site.kept import KeptPage, ServeKept
 from services.site.tokens import Signer
 
 HERE = Path(__file__).parent
@@ -50,8 +51,11 @@ class Site:
     wall_clock: Callable[[], float]
     secure_cookies: bool
     clock_offset: float = 0.0  # moved by the test clock only
-    # Pages that are the same for everyone in a language, rendered once (pages.cached).
+    # Pages that are the same for everyone in a language, rendered once (pages.cached):
+    # the contact form's text (its token is filled in per request), and the rest kept ready
+    # to send by (language, path) (services/site/kept.py).
     page_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
+    kept: dict[tuple[str, str], KeptPage] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.wall_clock() + self.clock_offset
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None, sender: ContactSender | None = 
     app.include_router(pages.router)
     directory_pages.install(app, settings)  # the advice pages' "services that can help"
     mount_static(app, STATIC_PREFIX, HERE / "static")
+    app.add_middleware(ServeKept, kept=site.kept)  # innermost: after the token and headers
     app.add_middleware(CacheStatic, prefix=STATIC_PREFIX)
     app.add_middleware(SecurityHeaders, no_store=False)
     app.add_middleware(ServiceMiddleware, service="site", token=settings.internal_secret)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.common.promises import promises, span
 from services.common.web import translations_var
-from services.site import forms, scoring
+from services.site import forms, kept, scoring
 from services.site.i18n import COOKIE, LANGUAGES, choose
 from services.site.intake_client import IntakeUnavailable
 from services.site.tokens import Receipt
@@ -59,17 +59,26 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
 
 def cached(request: Request, name: str, context: dict[str, Any] | None = None, *,
            headers: dict[str, str] | None = None, fill: dict[str, str] | None = None
-           ) -> HTMLResponse:
+           ) -> Response:
     """A page that is the same for everyone in a language (and at this path), rendered once:
     the design system's macros cost milliseconds a form (60 ms for both questionnaires), and
-    a mention on the news brings thousands at once. `fill` replaces per-request slots."""
+    a mention on the news brings thousands at once. `fill` replaces per-request slots; a
+    page without any is kept ready to send (`kept.py`: `public, max-age=300` and an ETag
+    unless `headers` sets its `cache-control`)."""
+    site = request.app.state.site
     lang = language(request)
+    if not fill:
+        page = site.kept.get((lang, request.url.path))
+        if page is None:
+            page = site.kept[(lang, request.url.path)] = kept.keep(
+                _body(request, lang, name, context), lang,
+                (headers or {}).get("cache-control"), request.scope.get("route"))
+        return kept.KeptResponse(page)
     key = (lang, request.url.path, name)
-    cache = request.app.state.site.page_cache
-    body = cache.get(key)
+    body = site.page_cache.get(key)
     if body is None:
-        body = cache[key] = _body(request, lang, name, context)
-    for slot, value in (fill or {}).items():
+        body = site.page_cache[key] = _body(request, lang, name, context)
+    for slot, value in fill.items():
         body = body.replace(slot, value)
     return _page(body, lang, 200, headers)
 

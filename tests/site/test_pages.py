@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from services.site.content import Library
+from services.site.kept import ServeKept, keep
 from tests.site.conftest import SiteHarness
 
 PAGES = ["/", "/advice", "/advice/wobbly-day", "/self-assessment", "/contact", "/help",
@@ -107,8 +109,72 @@ async def test_the_self_assessment_shows_the_published_translation(site: SiteHar
     assert "Myśli, że lepiej byłoby umrzeć" in text and "Niemal codziennie" in text
 
 
-async def test_static_files_are_kept_by_the_browser_and_pages_are_not(site: SiteHarness) -> None:
+async def test_static_files_are_kept_by_the_browser_for_an_hour(site: SiteHarness) -> None:
     css = await site.client.get("/static/site/site.css")
     assert css.headers["cache-control"] == "public, max-age=3600"
-    page = await site.client.get("/")
-    assert "max-age" not in page.headers.get("cache-control", "")
+
+
+PUBLIC_PAGES = ["/", "/advice", "/advice/wobbly-day", "/help", "/accessibility", "/privacy"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+async def test_pages_the_same_for_everyone_may_be_kept_for_five_minutes_per_language(
+        site: SiteHarness, path: str) -> None:
+    first = await site.client.get(path)  # rendered by the route
+    again = await site.client.get(path)  # sent as kept, before routing
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and first.headers["etag"] == again.headers["etag"]
+    for resp in (first, again):
+        assert resp.headers["cache-control"] == "public, max-age=300"
+        assert resp.headers["vary"] == "Accept-Language, Cookie"
+        assert resp.headers["content-language"] == "en"
+        assert resp.headers["content-security-policy"].startswith("default-src 'self'")
+        assert resp.headers["content-type"] == "text/html; charset=utf-8"
+    polish = await site.client.get(path, headers={"cookie": "lang=pl"})
+    assert html_lang(polish.text) == "pl" and polish.headers["content-language"] == "pl"
+    assert polish.headers["etag"] != first.headers["etag"]
+    by_header = await site.client.get(path, headers={"accept-language": "pl-PL,pl;q=0.9"})
+    assert by_header.content == polish.content
+    unchanged = await site.client.get(path, headers={"if-none-match": first.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == first.headers["etag"]
+    stale = await site.client.get(path, headers={"if-none-match": polish.headers["etag"]})
+    assert stale.status_code == 200 and stale.content == first.content
+
+
+@pytest.mark.parametrize("path", ["/self-assessment", "/contact"])
+async def test_forms_are_never_kept_by_a_browser_or_a_cache(site: SiteHarness, path: str) -> None:
+    for _ in range(2):  # rendered, then from memory
+        resp = await site.client.get(path)
+        assert resp.headers["cache-control"] == "no-store" and "etag" not in resp.headers
+
+
+async def test_a_kept_page_still_needs_the_internal_token(site: SiteHarness) -> None:
+    assert (await site.client.get("/help")).status_code == 200
+    resp = await site.client.get("/help", headers={"x-internal-token": "wrong"})
+    assert resp.status_code == 403
+    assert (await site.client.get("/advice/no-such-page")).status_code == 404
+
+
+async def test_a_kept_page_is_sent_before_routing_in_the_requests_language() -> None:
+    async def router(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("routed")
+
+    kept = {("pl", "/help"): keep("<p>pomoc</p>", "pl", None, route="help-route")}
+    app = ServeKept(router, kept)
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/help",
+                    "headers": [(b"cookie", b"other=1; lang=pl")]}
+    await app(scope, _no_body, send)
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"<p>pomoc</p>"
+    assert scope["route"] == "help-route"  # the request metrics keep the route's label
+    with pytest.raises(AssertionError, match="routed"):  # English is not kept yet: routed
+        await app({**scope, "headers": []}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b""}
