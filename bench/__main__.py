@@ -1,7 +1,8 @@
 """`make bench` (`python -m bench`): one run, every figure, on the local PostgreSQL.
 
 Starts `livewell run` behind the Twilio mock on a fresh database (dropped afterwards), measures
-the voice webhook against the bare limit, the referral → handoff path under sustained load, the
+the voice webhook against the bare limit, the website's home and an advice page against a bare
+endpoint (`bench/site.py`), the referral → handoff path under sustained load, the
 memory of the five processes, and the assignment benchmark (`bench/assignment.py`); writes
 `bench/results/latest.json` and prints the Markdown table.
 """
@@ -29,6 +30,7 @@ import psycopg
 from bench.procs import MemorySampler, smaps_mb
 from bench.referrals import create_workers, run_referral_phase, warm_up
 from bench.report import markdown
+from bench.site import run_site_phase
 from bench.voice import run_voice_phase
 from tests.support.databases import PG_ADMIN_URL, fresh_pg_database
 from tests.support.stack import Stack, running_stack
@@ -39,7 +41,10 @@ RESULTS = Path(__file__).parent / "results"
 # and notify paces SMS to 1 a second per sender number (a single long code's limit at
 # Twilio); the benchmark measures the system, not those two policies, so it lifts both (a
 # short code or a Messaging Service number pool sends 100 a second) and says so.
+# The website's page views come from one address here (127.0.0.1): their per-address limit is
+# counted as ever, never reached.
 BENCH_ENV = {"LIVEWELL_GATEWAY_RATE_LIMIT_KEY": "100000/minute",
+             "LIVEWELL_GATEWAY_RATE_LIMIT_PUBLIC_PAGES": "100000000/minute",
              "NOTIFY_SEND_RATE_PER_SECOND": "100", "NOTIFY_SEND_BURST": "20",
              "LIVEWELL_RELAY_POLL_SECONDS": "0.5", "LIVEWELL_TEST_CLOCK": "0",
              "LIVEWELL_LOG_LEVEL": "INFO"}
@@ -132,6 +137,10 @@ async def run_stack_phases(args: argparse.Namespace, results: dict[str, Any]) ->
             stack.ports["gateway"], stack.gateway_url, AUTH_TOKEN, ACCOUNT_SID,
             stack.twilio_number, pids, duration=args.voice_seconds,
             rate_seconds=args.rate_seconds))
+        _say("website: home and an advice page through the gateway vs a bare endpoint")
+        results["site"] = await _guarded(run_site_phase(
+            stack.ports["gateway"], pids, rounds=args.site_rounds,
+            duration=args.site_seconds, seconds=args.rate_seconds))
         _say("referrals: key workers, partner keys, warm-up")
         results["referrals"] = await _guarded(_referrals(args, stack, results))
         peak = await sampler.stop()
@@ -151,6 +160,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="max-throughput window per target")
     p.add_argument("--rate-seconds", type=float, default=10.0,
                    help="length of the 100 req/s open-loop run per target")
+    p.add_argument("--site-rounds", type=int, default=2,
+                   help="alternating bare/stack throughput rounds per website page")
+    p.add_argument("--site-seconds", type=float, default=4.0, help="per website round")
     p.add_argument("--light-rate", type=float, default=5.0,
                    help="referrals a second of the light-load run first (0: skip it)")
     p.add_argument("--light-seconds", type=float, default=20.0)
@@ -192,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     _say(f"results in {args.out} ({results['total_seconds']:.0f} s)")
     print(markdown(results))
+    site = results.get("site") or {}
+    if site:  # its own table: the goals are relative to its own bare endpoint
+        print("\nWebsite (same run):\n" + site.get("table", f"failed: {site.get('error')}"))
     return 0
 
 
