@@ -22,6 +22,7 @@ from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
 from services.desk.board.pages import router as board_router
 from services.desk.board.people import router as people_router
+from services.desk.board.rota import router as rota_router
 from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
 from services.desk.report_pages import router as report_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_router)
     app.include_router(board_router)
     app.include_router(people_router)
+    app.include_router(rota_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
     app.add_middleware(ServiceMiddleware, service="desk", token=settings.internal_secret)

@@ -163,3 +163,55 @@ async def test_a_search_posts_and_shows_the_field_error_or_the_people(desk: Any)
                               headers=headers)
     assert found.status_code == 200 and "Robin Example" in found.text
     assert services.calls[-1][2] == "/api/v1/desk/people/search?by=phone&q=07400+000001"
+
+
+def week_answer(services: Services) -> None:
+    services.answers[("GET", "keyperson", "/api/v1/desk/rota")] = Answer(200, {
+        "starts": "2030-06-01", "workers": {"kw-1": "Dana Duty"},
+        "roles": ["crisis_duty", "duty_coordinator"], "localities": ["north"],
+        "shifts": [{"id": "s-1", "keyworker_id": "kw-1", "role": "duty_coordinator",
+                    "locality": None, "team": None, "name": "Dana Duty",
+                    "starts_at": "2030-06-03T08:00:00+00:00",
+                    "ends_at": "2030-06-03T16:00:00+00:00",
+                    "starts_local": "2030-06-03T09:00:00+01:00",
+                    "ends_local": "2030-06-03T17:00:00+01:00", "hours": 8.0}],
+        "gaps": [{"role": "crisis_duty", "locality": "north",
+                  "starts_at": "2030-06-04T23:00:00+00:00",
+                  "ends_at": "2030-06-05T07:00:00+00:00",
+                  "starts_local": "2030-06-05T00:00:00+01:00",
+                  "ends_local": "2030-06-05T08:00:00+01:00", "hours": 8.0}]})
+
+
+async def test_the_rota_week_shows_shifts_and_gaps_by_day_and_a_field_error(desk: Any) -> None:
+    client, services, _ = desk
+    week_answer(services)
+    headers = signed_in("coordinator")
+    page = await client.get("/desk/rota", params={"week": "2030-06-01"}, headers=headers)
+    assert page.status_code == 200, page.text
+    monday = page.text.split('id="day-2030-06-03"')[1].split("<h2")[0]
+    assert "Dana Duty, 09:00 2030-06-03 to 17:00 2030-06-03" in monday
+    assert "borough-wide" in monday and "Remove" in monday
+    wednesday = page.text.split('id="day-2030-06-05"')[1].split("<h2")[0]
+    assert "Gap: Crisis duty, North, nobody from 00:00 2030-06-05" in wednesday
+    services.answers[("POST", "keyperson", "/api/v1/desk/rota/shifts")] = Answer(422, {
+        "errors": [{"loc": ["body"], "msg": "Value error, ends_at must be after starts_at"}]})
+    bad = await client.post("/desk/rota/shifts", headers=headers, data={
+        "keyworker_id": "kw-1", "role": "crisis_duty", "locality": "", "week": "2030-06-01",
+        "starts_at": "2030-06-03T09:00", "ends_at": "2030-06-03T08:00"})
+    assert bad.status_code == 422 and 'href="#ends_at"' in bad.text
+    assert "The end must be after the start" in bad.text
+    assert services.calls[-2][3]["locality"] is None
+    services.answers[("DELETE", "keyperson", "/api/v1/desk/rota/shifts/s-1")] = Answer(204, None)
+    gone = await client.post("/desk/rota/shifts/s-1/remove", data={"week": "2030-06-01"},
+                             headers=headers)
+    assert gone.status_code == 303
+    assert gone.headers["location"] == "/desk/rota?week=2030-06-01#days"
+
+
+async def test_a_key_worker_gets_403_on_the_rota(desk: Any) -> None:
+    client, services, _ = desk
+    worker = signed_in("key_worker", keyworker_id="kw-1")
+    for method, path in (("GET", "/desk/rota"), ("POST", "/desk/rota/shifts"),
+                         ("POST", "/desk/rota/shifts/s-1/remove")):
+        assert (await client.request(method, path, headers=worker)).status_code == 403
+    assert services.calls == []

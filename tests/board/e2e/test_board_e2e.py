@@ -2,7 +2,7 @@
 board open; a referral made with the API and a crisis text appear without a reload; the
 crisis alert is acknowledged in one and the other shows who and when; a referral is given
 to a chosen key worker from the board; removing a shift opens a rota gap on the open board;
-a person is found by phone; axe finds nothing at phone and desktop sizes."""
+the rota's week; a person is found by phone; axe finds nothing at phone and desktop sizes."""
 
 from __future__ import annotations
 
@@ -155,6 +155,9 @@ def test_the_board_is_live_and_coordinators_act_from_it(stack: Stack, browser: A
     expect(gaps).to_contain_text("Duty coordinator, North: nobody from", timeout=LIVE)
 
     for page, viewport in ((second, PHONE), (first, DESKTOP)):
+        page.goto(stack.gateway_url + "/desk/rota")
+        expect(page.locator("#days")).to_contain_text(f"Duty {skill}")
+        assert_accessible(page, what=f"the rota week at {viewport}")
         page.goto(stack.gateway_url + "/desk/people")
         assert_accessible(page, what=f"people search at {viewport}")
     first.get_by_label("Phone number").check()
