@@ -6,7 +6,6 @@ summary; nothing about any person in a URL, a title or a log line.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from pathlib import Path
@@ -16,7 +15,7 @@ from urllib.parse import quote
 import pyotp
 import segno
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
@@ -24,7 +23,6 @@ from gateway.identity import accounts
 from gateway.identity.oidc_pages import add_routes as add_oidc_routes
 from gateway.identity.passkey_pages import add_routes as add_passkey_routes
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
-from services.common.context import H_INTERNAL_TOKEN
 from services.common.web import Pages, SecurityHeaders, mount_static
 
 if TYPE_CHECKING:
@@ -71,17 +69,6 @@ def build_app(identity: Identity) -> Any:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         name = "404.jinja" if exc.status_code == 404 else "error.jinja"
         return render(request, name, {"status": exc.status_code}, status=exc.status_code)
-
-    @app.post("/internal/clock/advance")
-    async def advance_clock(request: Request) -> Response:
-        token = request.headers.get(H_INTERNAL_TOKEN, "")
-        if not identity.settings.test_clock or not hmac.compare_digest(
-                token.encode(), identity.settings.internal_secret.encode()):
-            raise HTTPException(404)
-        seconds = float((await request.json()).get("seconds", 0))
-        if not 0 <= seconds <= 30 * 86400:
-            raise HTTPException(422)
-        return JSONResponse({"now": identity.clock.advance(seconds).isoformat()})
 
     @app.get("/desk/sign-in")
     async def sign_in_page(request: Request, next: str | None = None) -> Response:

@@ -50,7 +50,7 @@ def add_routes(app: FastAPI, identity: Identity, safe_next: Any) -> None:
         async with identity.db.sessionmaker() as session:
             existing = await passkeys.passkeys_of(session, account.id)
         challenge, cookie = challenges.issue(f"reg-{accounts.token_hash(token)[:16]}",
-                                             identity.clock.now())
+                                             await identity.now())
         return options_answer(passkeys.registration_options(rp, account, challenge, existing),
                               cookie)
 
@@ -60,7 +60,7 @@ def add_routes(app: FastAPI, identity: Identity, safe_next: Any) -> None:
             data, credential = passkeys.parse(await request.body())
             if not csrf_ok(request, data.get("csrf_token")):
                 return refused(403)
-            now = identity.clock.now()
+            now = await identity.now()
             challenge = challenges.take(request.cookies.get(passkeys.COOKIE),
                                         f"reg-{accounts.token_hash(token)[:16]}", now)
             async with identity.db.sessionmaker() as session, session.begin():
@@ -73,7 +73,7 @@ def add_routes(app: FastAPI, identity: Identity, safe_next: Any) -> None:
                 account.enrolled_at = account.enrolled_at or now
                 audit(session, AuditEntry, identity.actor_of(account), "enrol_passkey",
                       "staff_account", account.id, now)
-                session_token = identity.start_session(session, account, "passkey")
+                session_token = identity.start_session(session, account, "passkey", now)
         except passkeys.PasskeyError as exc:
             log.warning("passkey registration refused", extra={
                 "event": "identity.passkey_refused", "error": str(exc)})
@@ -88,7 +88,7 @@ def add_routes(app: FastAPI, identity: Identity, safe_next: Any) -> None:
         form = await request.form()
         if not csrf_ok(request, form.get("csrf_token")):
             return refused(403)
-        challenge, cookie = challenges.issue("auth", identity.clock.now())
+        challenge, cookie = challenges.issue("auth", await identity.now())
         return options_answer(passkeys.authentication_options(rp, challenge), cookie)
 
     @app.post("/desk/sign-in/passkey")
@@ -98,7 +98,7 @@ def add_routes(app: FastAPI, identity: Identity, safe_next: Any) -> None:
             data, credential = passkeys.parse(await request.body())
             if not csrf_ok(request, data.get("csrf_token")):
                 return refused(403)
-            now = identity.clock.now()
+            now = await identity.now()
             challenge = challenges.take(request.cookies.get(passkeys.COOKIE), "auth", now)
         except passkeys.PasskeyError:
             return refused()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -23,7 +23,15 @@ import httpx
 import pyotp
 import pytest
 
-from tests.support.browser import DESKTOP, PHONE, assert_accessible, new_page, screenshot
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    _launch,
+    _skip_or_fail,
+    assert_accessible,
+    new_page,
+    screenshot,
+)
 from tests.support.stack import INTERNAL_TOKEN, Stack
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +39,24 @@ T = TypeVar("T")
 PASSWORD = "a long desk password"
 PARTNER = "Desk Journey Police"
 SIGN_IN_NEXT = re.compile(r".*/desk/sign-in\?next=/desk/.*")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Chromium for one test. Playwright's sync API keeps an event loop running in this thread
+    while it is open; the session's shared browser would leave it running under every
+    asynchronous test that follows (they then cannot start their own)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = _launch(playwright)
+        if launched is None:
+            _skip_or_fail("no Chromium: run `playwright install chromium` or install the "
+                          "system package (`apt-get install chromium`)")
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 def until(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
@@ -46,8 +72,10 @@ def until(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
 
 
 def gateway_now(stack: Stack) -> datetime:
-    resp = httpx.post(stack.gateway_url + "/internal/clock/advance", json={"seconds": 0},
-                      headers={"x-internal-token": INTERNAL_TOKEN}, timeout=10)
+    """The time the gateway judges codes by: under the test clock it follows keyperson's."""
+    resp = httpx.post(stack.service_url("keyperson") + "/internal/clock/advance",
+                      json={"seconds": 0}, headers={"x-internal-token": INTERNAL_TOKEN},
+                      timeout=10)
     resp.raise_for_status()
     return datetime.fromisoformat(resp.json()["now"])
 

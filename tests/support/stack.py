@@ -77,11 +77,6 @@ class Stack:
                                          json={"seconds": seconds},
                                          headers={"x-internal-token": INTERNAL_TOKEN})
                 resp.raise_for_status()
-            # The gateway's clock too: staff sessions end by it.
-            resp = await client.post(self.gateway_url + "/internal/clock/advance",
-                                     json={"seconds": seconds},
-                                     headers={"x-internal-token": INTERNAL_TOKEN})
-            resp.raise_for_status()
         await self.twilio.advance(seconds)
 
     def logs(self) -> str:
