@@ -54,8 +54,10 @@ async def contacts_by_channel(session: AsyncSession, month: Month) -> dict[str, 
 
 async def people(session: AsyncSession, month: Month,
                  survivors: dict[str, str]) -> tuple[set[str], set[str]]:
-    """(everyone with a contact in the month, those of them first known in it). A contact
-    without a person is matched by its sender to a person known by that number or address."""
+    """(everyone with a contact in the month, everyone first known in it: people first
+    recorded then, in touch or not, and senders without a person never in touch before). A
+    contact without a person is matched by its sender to a person known by that number or
+    address."""
     ident = aliased(PersonIdentifier)
     in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
     who = func.coalesce(Contact.person_id, ident.person_id)

@@ -1,17 +1,22 @@
-"""A stack of its own for the monthly figures: its test clock is moved on by about a year (to
-October 2027, across the clock change), which no other end-to-end test should have to see."""
+"""A stack of its own for each module of the monthly figures: the month's test moves the
+test clock on by about a year (to October 2027, across the clock change), which no other
+end-to-end test should have to see (an invitation made by the CLI, on the real clock, would
+be long expired by it); and a browser per test, so that no test leaves Playwright's event
+loop running under the asynchronous tests that follow it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from tests.support.browser import _launch
 from tests.support.databases import fresh_pg_database
 from tests.support.stack import Stack, running_stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def figures_stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp(f"figures-{backend}")
     if backend == "sqlite":
@@ -20,3 +25,17 @@ def figures_stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         return
     with fresh_pg_database() as url, running_stack(url, workdir) as s:
         yield s
+
+
+@pytest.fixture
+def page_browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = _launch(playwright)
+        if launched is None:
+            pytest.skip("no Chromium")
+        try:
+            yield launched
+        finally:
+            launched.close()

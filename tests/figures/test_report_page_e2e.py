@@ -35,7 +35,8 @@ def _invite(stack: Stack, role: str, keyworker_id: str | None = None) -> str:
 
 
 def _now(stack: Stack) -> datetime:
-    resp = httpx.post(stack.gateway_url + "/internal/clock/advance", json={"seconds": 0},
+    resp = httpx.post(stack.service_url("intake") + "/internal/clock/advance",
+                      json={"seconds": 0},
                       headers={"x-internal-token": INTERNAL_TOKEN}, timeout=10)
     resp.raise_for_status()
     return datetime.fromisoformat(resp.json()["now"])
@@ -51,9 +52,14 @@ def _enrol(stack: Stack, page: Any, url: str) -> None:
     page.wait_for_url("**/desk/")
 
 
+def _session(page: Any) -> str:
+    return "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+
+
 def test_a_coordinator_reads_the_month_as_charts_and_tables_and_downloads_it(
-    figures_stack: Stack, browser: Any,
+    figures_stack: Stack, page_browser: Any,
 ) -> None:
+    browser = page_browser
     stack = figures_stack
     month = str(Month.of(_now(stack)))
     figures = httpx.get(stack.gateway_url + "/api/v1/reports/monthly",
@@ -95,6 +101,13 @@ def test_a_coordinator_reads_the_month_as_charts_and_tables_and_downloads_it(
     assert "disclosure_control" not in published.splitlines()[0]
     assert "percent_within_60s" in published
 
+    # The API admits the coordinator's session too (the browser keeps its cookie to /desk,
+    # so a script sends it).
+    api = httpx.get(f"{stack.gateway_url}/api/v1/reports/monthly", params={"month": month},
+                    headers={"cookie": _session(page)}, timeout=60)
+    assert api.status_code == 200, api.text
+    assert api.json()["people_supported"] == figures["people_supported"]
+
     phone = new_page(browser, PHONE)
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{stack.gateway_url}/desk/report?month={month}")
@@ -110,3 +123,6 @@ def test_a_coordinator_reads_the_month_as_charts_and_tables_and_downloads_it(
     _enrol(stack, other, _invite(stack, "key_worker", worker.json()["id"]))
     refused = other.goto(f"{stack.gateway_url}/desk/report?month={month}")
     assert refused is not None and refused.status == 404
+    api = httpx.get(f"{stack.gateway_url}/api/v1/reports/monthly", params={"month": month},
+                    headers={"cookie": _session(other)}, timeout=60)
+    assert api.status_code == 403
