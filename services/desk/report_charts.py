@@ -12,11 +12,16 @@ from __future__ import annotations
 import functools
 import html
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
+
+# pygal appends a `sys.meta_path` finder for map plugins (which the desk does not use) that
+# has no `find_spec`: every later import in the process would warn. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 _INLINE = re.compile(r'\sstyle="[^"]*"')
