@@ -186,6 +186,11 @@ def test_a_key_worker_takes_a_handoff_from_sms_to_closed(stack: Stack, browser: 
     tel = page.locator('a[href^="tel:"]')
     assert tel.count() == 1 and tel.get_attribute("href") == "tel:+447911123456"
     assert page.title() == f"Referral {ref} – Living Well Line"  # no name in the title
+    again = page.reload()
+    assert again is not None and again.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in again.headers["content-security-policy"]
+    assert again.headers["x-content-type-options"] == "nosniff"
+    assert again.headers["referrer-policy"] == "no-referrer"
     for size in (PHONE, DESKTOP):
         page.set_viewport_size(size)
         assert_accessible(page, what="the referral page")
