@@ -15,6 +15,9 @@ from services.common.context import H_PERSON_ID
 from services.desk.backend import Answer, Backend
 from services.desk.board.clock import Due, at, due, span, waited
 
+# Items listed per lane, most pressing first (the counts are of everything): a coordinator
+# works from the top, and a page of hundreds of forms renders and reads slowly.
+SHOWN = 25
 CHANNELS = {"voice": "Call", "sms": "Text", "email": "Email"}
 RISK = {"crisis": "Crisis", "high": "High risk", "medium": "Medium risk", "routine": "Routine",
         "low": "Low risk"}
@@ -65,10 +68,11 @@ def _ok(answer: Answer) -> Any:
 
 
 async def read(request: Request, backend: Backend, now: datetime) -> Board:
+    top = f"?limit={SHOWN}"
     intake, referral, notify, keyperson = await asyncio.gather(
-        backend.call(request, "GET", "intake", "/api/v1/desk/board/callbacks"),
-        backend.call(request, "GET", "referral", "/api/v1/desk/board/referrals"),
-        backend.call(request, "GET", "notify", "/api/v1/desk/board"),
+        backend.call(request, "GET", "intake", "/api/v1/desk/board/callbacks" + top),
+        backend.call(request, "GET", "referral", "/api/v1/desk/board/referrals" + top),
+        backend.call(request, "GET", "notify", "/api/v1/desk/board" + top),
         backend.call(request, "GET", "keyperson", "/api/v1/desk/board"))
     cb, ref, note, rota = _ok(intake), _ok(referral), _ok(notify), _ok(keyperson)
     me = request.headers.get(H_PERSON_ID, "")

@@ -1,6 +1,8 @@
 """The Hub board's handoffs and alerts, for coordinators and admins signed in to the desk
 (key workers and keys get 403): handoffs nobody has answered with where each is in its
-escalation, and open alerts with Acknowledge (who and when, shown on every open board)."""
+escalation, and open alerts with Acknowledge (who and when, shown on every open board).
+References, urgencies and key worker ids only, nothing about a person: the read, polled every
+few seconds, writes no audit entry; an acknowledgement does."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
@@ -67,7 +69,7 @@ class NotifyBoard(BaseModel):
 
 
 @router.get("", response_model=NotifyBoard)
-async def board(session: SessionDep, actor: CoordinatorDep, ctx: NotifyDep, clock: ClockDep,
+async def board(session: SessionDep, _: CoordinatorDep, ctx: NotifyDep, clock: ClockDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotifyBoard:
     now = clock.now()
     count, oldest = (await session.execute(select(func.count(), func.min(Handoff.created_at))
@@ -92,12 +94,14 @@ async def board(session: SessionDep, actor: CoordinatorDep, ctx: NotifyDep, cloc
     open_alerts = Alert.acknowledged_at.is_(None)
     a_count, a_oldest = (await session.execute(
         select(func.count(), func.min(Alert.created_at)).where(open_alerts))).one()
-    alerts = (await session.scalars(select(Alert).where(open_alerts)
-                                    .order_by(Alert.created_at, Alert.id).limit(limit))).all()
+    # Crisis contacts first, then the newest: what just happened is what needs a decision.
+    alerts = (await session.scalars(
+        select(Alert).where(open_alerts)
+        .order_by(case((Alert.kind == "crisis", 0), else_=1), Alert.created_at.desc(),
+                  Alert.id).limit(limit))).all()
     done = (await session.scalars(
         select(Alert).where(Alert.acknowledged_at >= now - RECENTLY)
         .order_by(Alert.acknowledged_at.desc()).limit(20))).all()
-    audit(session, AuditEntry, actor, "board_list", "alert", "open", now)
     return NotifyBoard(
         handoffs=HandoffLane(count=count, oldest_at=oldest, items=items),
         alerts=AlertLane(count=a_count, oldest_at=a_oldest,

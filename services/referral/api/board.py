@@ -1,7 +1,8 @@
 """The Hub board's referrals not yet accepted, for coordinators and admins signed in to the
 desk (key workers and keys get 403): soonest due first, with the at-risk point and the
-respond-by time so the desk can show the clock. Reference, urgency and place only: the person
-is read on the referral's own page (audited there)."""
+respond-by time so the desk can show the clock. Reference, urgency and place only, nothing
+about the person (so the read, polled every few seconds, writes no audit entry: the person
+is read on the referral's own page, audited there)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
-from services.referral.models import AuditEntry, Referral
+from services.referral.models import Referral
 from services.referral.repository import AWAITING_ACCEPTANCE
 
 router = APIRouter(prefix="/api/v1/desk/board/referrals", include_in_schema=False)
@@ -43,7 +43,7 @@ class ReferralLane(BaseModel):
 
 
 @router.get("", response_model=ReferralLane)
-async def lane(session: SessionDep, actor: CoordinatorDep, clock: ClockDep,
+async def lane(session: SessionDep, _: CoordinatorDep, clock: ClockDep,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ReferralLane:
     now = clock.now()
     waiting = Referral.status.in_(AWAITING_ACCEPTANCE)
@@ -54,7 +54,6 @@ async def lane(session: SessionDep, actor: CoordinatorDep, clock: ClockDep,
     rows = (await session.scalars(select(Referral).where(waiting)
                                   .order_by(Referral.respond_by, Referral.id)
                                   .limit(limit))).all()
-    audit(session, AuditEntry, actor, "board_list", "referral", "awaiting", now)
     return ReferralLane(count=count, oldest_at=oldest, at_risk=at_risk, overdue=overdue,
                         items=[BoardReferral(
                             id=r.id, reference=r.reference, status=r.status,

@@ -74,7 +74,8 @@ def refer(http: httpx.Client, police: dict[str, str], language: str, phone: str)
         "reason": "Not sleeping.", "needs": ["isolation"],
         "risk": {"immediate_danger": False, "self_harm": False, "harm_to_others": False,
                  "safeguarding": False},
-        "urgency": "urgent", "consent": {"subject_informed": True},
+        # very urgent: ahead of any urgent one waiting from other tests on the board's first 25
+        "urgency": "very_urgent", "consent": {"subject_informed": True},
         "referrer": {"name": "PC Board", "role": "Police officer", "phone": "020 7946 0000"}})
     assert resp.status_code == 201, resp.text
     body: dict[str, Any] = resp.json()
