@@ -4,7 +4,6 @@ redirect, and a key worker refused (403) before any service is asked."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from services.common.context import H_CSRF, H_INTERNAL_TOKEN
+from services.desk.app import create_app
 from services.desk.backend import Answer
 from tests.board.people import signed_in
 from tests.conftest import make_settings
@@ -34,11 +34,6 @@ class Services:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Services, Any]]:
-    # Imported here, then pygal's import hook taken out: the desk's report charts import
-    # pygal, whose hook (no find_spec) makes every later import warn, an error here.
-    from services.desk.app import create_app
-
-    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
     settings = make_settings("sqlite:///unused.db", tmp_path)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
