@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.common.context import H_INTERNAL_TOKEN
 from services.common.promises import promises, words_for
@@ -49,6 +50,7 @@ class FakeIntake:
 class SiteHarness:
     client: httpx.AsyncClient
     intake: FakeIntake
+    app: FastAPI
 
 
 @pytest.fixture
@@ -66,4 +68,4 @@ async def site(tmp_path: Path, fake_intake: FakeIntake) -> AsyncIterator[SiteHar
         async with httpx.AsyncClient(transport=transport, base_url="http://site",
                                      headers={H_INTERNAL_TOKEN: settings.internal_secret}
                                      ) as client:
-            yield SiteHarness(client, fake_intake)
+            yield SiteHarness(client, fake_intake, app)

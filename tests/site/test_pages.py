@@ -4,11 +4,13 @@ third-party request, advice from data files."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from services.site.content import Library
+from services.site.content import CONTENT, Library
 from services.site.kept import ServeKept, keep
 from tests.site.conftest import SiteHarness
 
@@ -98,10 +100,27 @@ async def test_the_switcher_remembers_the_language_and_goes_back(site: SiteHarne
 
 
 async def test_an_untranslated_advice_page_says_so_and_marks_its_language(
-        site: SiteHarness) -> None:
+        site: SiteHarness, tmp_path: Path) -> None:
+    # Every page is translated now: a library where one is not (a new page, say).
+    for lang in ("en", "pl"):
+        (tmp_path / lang).mkdir()
+        shutil.copy(CONTENT / lang / "debt.md", tmp_path / lang / "debt.md")
+    shutil.copy(CONTENT / "en" / "benefits.md", tmp_path / "en" / "benefits.md")
+    site.app.state.site.library = Library(tmp_path)
     text = (await site.client.get("/advice/benefits", headers={"cookie": "lang=pl"})).text
     assert html_lang(text) == "pl" and '<article lang="en">' in text
     assert "nie jest jeszcze przetłumaczona" in text
+
+
+@pytest.mark.parametrize("lang", ["pl", "pt", "es"])
+def test_every_advice_page_is_in_each_language_with_its_own_review_date(lang: str) -> None:
+    library = Library()
+    for slug in ADVICE:
+        page = library.get(slug, lang)
+        assert page is not None and page.language == lang, slug
+        english = library.get(slug, "en")
+        assert english is not None and page.order == english.order
+        assert page.reviewed >= english.reviewed  # not older than the text it translates
 
 
 async def test_the_self_assessment_shows_the_published_translation(site: SiteHarness) -> None:
