@@ -70,6 +70,11 @@ SITE_UNAVAILABLE = (
     b'<a href="tel:111">NHS 111</a> and choose option 2. Samaritans: '
     b'<a href="tel:116123">116 123</a>. Text SHOUT to 85258.</p></main></body></html>')
 
+# The website's answer when an address is over a public limit (many people can share one).
+SITE_BUSY = SITE_UNAVAILABLE.replace(
+    b"Sorry, this website is not working right now",
+    b"Sorry, there have been too many requests from your connection. Try again in a minute")
+
 
 @dataclass
 class GatewayState:
@@ -303,10 +308,7 @@ class Gateway:
             pages, address = state.limits.public_pages, str(scope.get(SOURCE, ""))
             if pages.allow(address):
                 return True
-            retry = pages.retry_after(address)
-            await send_problem(send, 429, "too-many-requests", "Too many requests",
-                               f"Rate limit {pages.item} exceeded; retry in {retry} s.",
-                               extra=[(b"retry-after", str(retry).encode())])
+            await self._too_many(route, send, pages.item, pages.retry_after(address))
             return False
         elif route.auth == "public":  # a form sent to us, per source address, shared store
             item, ident = state.limits.public_forms, ("public", str(scope.get(SOURCE, "")))
@@ -314,11 +316,21 @@ class Gateway:
             item, ident = state.limits.webhook, ("webhook", route.prefix)
         if await state.limits.allow(item, *ident):
             return True
-        retry = await state.limits.retry_after(item, *ident)
-        await send_problem(send, 429, "too-many-requests", "Too many requests",
-                           f"Rate limit {item} exceeded; retry in {retry} s.",
-                           extra=[(b"retry-after", str(retry).encode())])
+        await self._too_many(route, send, item, await state.limits.retry_after(item, *ident))
         return False
+
+    async def _too_many(self, route: Route, send: Send, item: object, retry: int) -> None:
+        """429 with `Retry-After`. A person on the website gets a page with the numbers, as
+        when the site is down: a shared address over its limit must not leave someone in
+        crisis with a JSON error and no way to reach help."""
+        extra = [(b"retry-after", str(retry).encode())]
+        if route.service == "site":
+            await send_body(send, 429, b"text/html; charset=utf-8", SITE_BUSY.replace(
+                b"{line}", self.settings.twilio_phone_number.encode()),
+                [*extra, (b"cache-control", b"no-store")])
+            return
+        await send_problem(send, 429, "too-many-requests", "Too many requests",
+                           f"Rate limit {item} exceeded; retry in {retry} s.", extra=extra)
 
     async def _fallback(self, route: Route, scope: Scope, path: str, query: str,
                         content_type: str, body: bytes, principal: Principal, send: Send,

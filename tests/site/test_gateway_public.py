@@ -86,3 +86,21 @@ def test_page_views_are_counted_in_a_sliding_window_and_old_addresses_are_forgot
     now[0] += 120  # two minutes on: nothing is remembered about anyone
     window.allow("c")
     assert set(window._current) == {"c"} and not window._previous
+
+
+async def test_a_person_over_a_limit_still_gets_the_numbers(
+        database_url: str, tmp_path: Path) -> None:
+    async with gateway_harness(database_url, tmp_path, rate_limit_public_pages="1/minute",
+                               rate_limit_public_forms="1/minute") as gw:
+        assert (await gw.client.get("/help")).status_code == 200
+        assert (await gw.client.post("/contact", data={"message": "hi"})).status_code == 200
+        for resp in (await gw.client.get("/help"),
+                     await gw.client.post("/contact", data={"message": "hi"})):
+            assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+            assert resp.headers["content-type"].startswith("text/html")
+            assert resp.headers["cache-control"] == "no-store"
+            assert 'href="tel:999"' in resp.text and "116 123" in resp.text
+            assert 'href="tel:+442000000000"' in resp.text and "too many requests" in resp.text
+        # The open directory is an API: its 429 stays problem details.
+        assert (await gw.client.get("/openreferral/services")).headers[
+            "content-type"] == "application/problem+json"
