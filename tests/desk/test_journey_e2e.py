@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -26,8 +26,6 @@ import pytest
 from tests.support.browser import (
     DESKTOP,
     PHONE,
-    _launch,
-    _skip_or_fail,
     assert_accessible,
     new_page,
     screenshot,
@@ -39,24 +37,6 @@ T = TypeVar("T")
 PASSWORD = "a long desk password"
 PARTNER = "Desk Journey Police"
 SIGN_IN_NEXT = re.compile(r".*/desk/sign-in\?next=/desk/.*")
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Chromium for one test. Playwright's sync API keeps an event loop running in this thread
-    while it is open; the session's shared browser would leave it running under every
-    asynchronous test that follows (they then cannot start their own)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = _launch(playwright)
-        if launched is None:
-            _skip_or_fail("no Chromium: run `playwright install chromium` or install the "
-                          "system package (`apt-get install chromium`)")
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def until(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:

@@ -7,11 +7,9 @@ loop running under the asynchronous tests that follow it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.support.browser import _launch
 from tests.support.databases import fresh_pg_database
 from tests.support.stack import Stack, running_stack
 
@@ -25,17 +23,3 @@ def figures_stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         return
     with fresh_pg_database() as url, running_stack(url, workdir) as s:
         yield s
-
-
-@pytest.fixture
-def page_browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = _launch(playwright)
-        if launched is None:
-            pytest.skip("no Chromium")
-        try:
-            yield launched
-        finally:
-            launched.close()

@@ -57,9 +57,8 @@ def _session(page: Any) -> str:
 
 
 def test_a_coordinator_reads_the_month_as_charts_and_tables_and_downloads_it(
-    figures_stack: Stack, page_browser: Any,
+    figures_stack: Stack, browser: Any,
 ) -> None:
-    browser = page_browser
     stack = figures_stack
     month = str(Month.of(_now(stack)))
     figures = httpx.get(stack.gateway_url + "/api/v1/reports/monthly",

@@ -54,9 +54,11 @@ def _launch(playwright: Any) -> Any:
     return playwright.chromium.launch(headless=True, executable_path=path, args=args)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session; each test opens its own context."""
+    """A headless Chromium for one test. Playwright's sync API keeps its event loop marked
+    running in this thread while it is open: a browser kept for longer would leave it running
+    under the asynchronous tests that follow, which then cannot start their own."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - playwright is a dev dependency
