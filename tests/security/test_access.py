@@ -38,7 +38,10 @@ async def test_the_api_refuses_a_missing_or_malformed_key(stack: Stack) -> None:
                 headers = {"Authorization": header} if header else {}
                 resp = await http.request(method, path, headers=headers, json={})
                 assert resp.status_code == 401, (method, path, header[:30], resp.text)
-                assert resp.headers["content-type"].startswith("application/problem+json")
+                # A FHIR client gets the refusal as an OperationOutcome, everyone else problem+json
+                expected = ("application/fhir+json" if path.startswith("/fhir")
+                            else "application/problem+json")
+                assert resp.headers["content-type"].startswith(expected)
                 assert resp.headers.get("www-authenticate") == "Bearer"
 
 
