@@ -11,6 +11,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from services.site.content import CONTENT, Library
+from services.site.i18n import TRANSLATIONS
 from services.site.kept import ServeKept, keep
 from tests.site.conftest import SiteHarness
 
@@ -197,3 +198,23 @@ async def test_a_kept_page_is_sent_before_routing_in_the_requests_language() -> 
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b""}
+
+
+@pytest.mark.parametrize("lang", ["pl", "pt", "es"])
+def test_every_word_of_the_site_is_translated_in_every_plural_form(lang: str) -> None:
+    """A template's new words, or a plural form left empty, would show English mid-page."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalogue = read_po(f, locale=lang)
+    # The templates' words as they are now (what `make translations` extracts, babel.cfg).
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
+    found = extract_from_dir(str(TRANSLATIONS.parent), [("templates/**.jinja", "jinja2")],
+                             {"templates/**.jinja": options})
+    wanted = {m[2] if isinstance(m[2], str) else m[2][0] for m in found}
+    have = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in catalogue if m.id}
+    assert wanted <= set(have), sorted(wanted - set(have))
+    empty = [k for k, v in have.items()
+             if not (all(v) if isinstance(v, tuple) else v)]
+    assert not empty, empty
