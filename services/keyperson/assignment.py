@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 TOP = 20
 PAGE = 20  # candidates read per assignment; the rest only if all of them filled up
 HOLDER_ROLES = ("duty_coordinator", "backup_manager")
+# How a worker came to hold a referral that makes them the person's key person on accepting.
+KEY_PERSON_VIAS = ("continuity", "ranking", "coordinator")
 
 
 @dataclass
@@ -346,8 +348,9 @@ async def accepted(session: AsyncSession, referral_id: str, keyworker_id: str,
         return a
     if a.status == "offered":
         a.status, a.accepted_at, a.updated_at = "accepted", now, now
-    if a.cover_for is None and a.person_id is not None and a.via in ("continuity", "ranking"):
-        # A duty coordinator holding a referral nobody fitted does not become a key person.
+    if a.cover_for is None and a.person_id is not None and a.via in KEY_PERSON_VIAS:
+        # A duty coordinator holding a referral nobody fitted does not become a key person;
+        # a worker a coordinator chose from the board does, as one the rules chose.
         await set_link(session, a.person_id, keyworker_id, now)
     return a
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.keyperson.models import Assignment, KeyWorker
+from services.keyperson.models import Assignment, KeyPersonLink, KeyWorker
 from tests.board.people import COORDINATOR, refused_everyone_but_coordinators, signed_in
 from tests.keyperson.factories import STAFF, Recorder, assign, request, shift, worker
 from tests.support.service import ServiceHarness
@@ -102,3 +102,29 @@ async def test_key_workers_and_keys_get_403(keyperson: ServiceHarness) -> None:
         resp = await keyperson.client.post(f"{path}/assign",
                                            json={"keyworker_id": chosen["id"]}, headers=headers)
         assert resp.status_code == 403
+
+
+async def test_a_worker_chosen_by_a_coordinator_becomes_the_key_person_on_accepting(
+    keyperson: ServiceHarness,
+) -> None:
+    now = keyperson.kit.clock.now()
+    first = await worker(keyperson.client, name="Ash First")
+    second = await worker(keyperson.client, name="Bo Second")
+    body = request(now)
+    given = await assign(keyperson.client, body)
+    other = second["id"] if given["keyworker_id"] == first["id"] else first["id"]
+    path = f"{BOARD}/referrals/{body['referral_id']}/assign"
+    moved = await keyperson.client.post(path, json={"keyworker_id": other},
+                                        headers=signed_in("coordinator", COORDINATOR))
+    assert moved.status_code == 200, moved.text
+    resp = await keyperson.client.post(f"/internal/assignments/{body['referral_id']}/accepted",
+                                       json={"keyworker_id": other})
+    assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
+    async with keyperson.kit.db.sessionmaker() as session:
+        link = await session.scalar(select(KeyPersonLink)
+                                    .where(KeyPersonLink.person_id == body["person_id"]))
+    assert link is not None and (link.keyworker_id, link.ended_at) == (other, None)
+    # The person's next referral goes back to them, as with a worker the rules chose.
+    again = await assign(keyperson.client, request(now, person_id=body["person_id"],
+                                                   reference="LW-TEST-0002"))
+    assert (again["keyworker_id"], again["via"]) == (other, "continuity")
