@@ -13,7 +13,17 @@ from services.common.fhir_errors import FhirErrors
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.referral import figures, handlers
-from services.referral.api import board, desk, fhir, internal, referrals, routing, staff, webhooks
+from services.referral.api import (
+    board,
+    desk,
+    fhir,
+    internal,
+    outreach,
+    referrals,
+    routing,
+    staff,
+    webhooks,
+)
 from services.referral.deps import RULES
 from services.referral.directory import api as directory
 from services.referral.directory import desk_api as signposts
@@ -42,7 +52,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
                  fhir.router, internal.router, desk.router, desk.internal_router,
                  figures.router, directory.router, directory.edit_router, signposts.router,
-                 board.router],
+                 board.router, outreach.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",

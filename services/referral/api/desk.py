@@ -14,7 +14,7 @@ from services.common.audit import audit
 from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound, ProblemError
-from services.referral import desk, repository
+from services.referral import desk, outreach, repository
 from services.referral.directory import signposting
 from services.referral.models import AuditEntry, Referral
 
@@ -123,9 +123,18 @@ async def full_referral(reference: str, session: SessionDep, actor: PersonDep,
                      "created_at": e.created_at, "same_key_worker":
                          e.keyworker_id is not None and e.keyworker_id == r.keyworker_id}
                     for e in earlier],
+        "visits": await _visits(session, [r, *earlier]),
         "outcomes": list(desk.outcomes()),
         "can_act": desk.may_act(actor, r),
     }
+
+
+async def _visits(session: SessionDep, referrals: list[Referral]) -> list[dict[str, Any]]:
+    """Outreach visits to the person on any of their referrals, newest first (their story)."""
+    refs = {x.id: x.reference for x in referrals}
+    found = await outreach.visits_for(session, list(refs))
+    return [v.view(refs[v.referral_id])
+            for v in sorted(found, key=lambda v: v.assigned_at, reverse=True)]
 
 
 async def _acting(session: SessionDep, actor: Actor, reference: str) -> Referral:
