@@ -21,8 +21,10 @@ from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
 from services.desk.board.pages import router as board_router
+from services.desk.board.outreach import router as outreach_router
 from services.desk.board.people import router as people_router
 from services.desk.board.rota import router as rota_router
+from services.desk.directory_edit import router as directory_edit_router
 from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
 from services.desk.report_pages import router as report_router
@@ -91,9 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(directory_router)
+    app.include_router(directory_edit_router)
     app.include_router(report_router)
     app.include_router(board_router)
     app.include_router(people_router)
+    app.include_router(outreach_router)
     app.include_router(rota_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
