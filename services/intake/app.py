@@ -11,8 +11,17 @@ from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.intake import figures, mail_in
-from services.intake.api import callbacks, desk, email, internal, people, sms, voice
-from services.intake.api import board, people_search
+from services.intake.api import (
+    board,
+    callbacks,
+    desk,
+    email,
+    internal,
+    people,
+    people_search,
+    sms,
+    voice,
+)
 from services.intake.api import web as web_contacts
 from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
 from services.intake.mail_out import EmailSender, email_sender_for
