@@ -19,9 +19,8 @@ from tests.site.conftest import FakeIntake
 from tests.support.browser import (
     DESKTOP,
     PHONE,
-    _launch,
-    _skip_or_fail,
     assert_accessible,
+    browser,  # noqa: F401 - a Chromium per test (tests/support/browser.py)
     new_page,
     serving,
 )
@@ -44,25 +43,6 @@ class AsTheGatewayForwards:
                                           (H_INTERNAL_TOKEN.encode(), self.token.encode()),
                                           (H_ACTOR_KIND.encode(), b"anonymous")]}
         await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """This module's own Chromium, closed when the module ends. Playwright's sync API leaves
-    its event loop marked running in this thread while it is open, and the site's async
-    tests after this module could not start theirs ("Runner.run() cannot be called from a
-    running event loop") beside a session-long one."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = _launch(playwright)
-        if launched is None:
-            _skip_or_fail("no Chromium: run `playwright install chromium` or install the "
-                          "system package (`apt-get install chromium`)")
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
