@@ -20,8 +20,8 @@ from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
-from services.desk.board.pages import router as board_router
 from services.desk.board.outreach import router as outreach_router
+from services.desk.board.pages import router as board_router
 from services.desk.board.people import router as people_router
 from services.desk.board.rota import router as rota_router
 from services.desk.directory_edit import router as directory_edit_router
