@@ -15,6 +15,7 @@ from services.intake.api import (
     board,
     callbacks,
     desk,
+    desk_matches,
     email,
     internal,
     people,
@@ -62,6 +63,6 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
         service="intake", settings=settings, models=KIT_MODELS,
         routers=[voice.router, sms.router, email.router, callbacks.router, people.router,
                  internal.router, web_contacts.router, figures.router, desk.router,
-                 board.router, people_search.router],
+                 board.router, people_search.router, desk_matches.router],
         title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
     )

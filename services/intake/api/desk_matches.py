@@ -1,0 +1,121 @@
+"""Possible matches for coordinators and admins signed in to the desk (key workers and keys
+get 403): two people intake flagged as maybe one (same name and date of birth, a
+contradicting NHS number …), side by side, to merge into the record to keep or dismiss as
+different people. The same rules as the staff API (`api/people.py`, `people.merge`): never
+automatic, a settled match is a 409, and each step is audited with the account; each read of
+the list is audited per person shown, since it shows who they are."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from services.common.audit import audit
+from services.common.coordinating import CoordinatorDep
+from services.common.deps import ClockDep, SessionDep
+from services.common.errors import Conflict, NotFound, invalid
+from services.intake import people, repository
+from services.intake.models import AuditEntry, Person, PersonIdentifier, PossibleMatch
+
+router = APIRouter(prefix="/api/v1/desk/matches", include_in_schema=False)
+
+
+class Side(BaseModel):
+    id: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    postcode: str | None
+    identifiers: dict[str, list[str]]
+    created_at: datetime
+
+
+class MatchView(BaseModel):
+    id: str
+    reasons: list[str]
+    created_at: datetime
+    person: Side
+    candidate: Side
+
+
+class MatchList(BaseModel):
+    count: int
+    matches: list[MatchView]
+
+
+class MergeChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep: str = Field(min_length=1, max_length=36,
+                      description="The record to keep: the match's person or its candidate.")
+
+
+async def _sides(session: SessionDep, ids: list[str]) -> dict[str, Side]:
+    if not ids:
+        return {}
+    found = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(ids)))}
+    idents: dict[str, dict[str, list[str]]] = {}
+    stmt = select(PersonIdentifier).where(PersonIdentifier.person_id.in_(ids))
+    for i in await session.scalars(stmt.order_by(PersonIdentifier.id)):
+        idents.setdefault(i.person_id, {}).setdefault(i.kind, []).append(i.value)
+    return {pid: Side(id=p.id, given_name=p.given_name, family_name=p.family_name,
+                      date_of_birth=p.date_of_birth, postcode=p.postcode,
+                      identifiers=idents.get(pid, {}), created_at=p.created_at)
+            for pid, p in found.items()}
+
+
+@router.get("", response_model=MatchList)
+async def open_matches(session: SessionDep, actor: CoordinatorDep, clock: ClockDep,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> MatchList:
+    """Open possible matches, oldest first, each with both people."""
+    every = list(await repository.open_possible_matches(session))
+    shown = every[:limit]
+    sides = await _sides(session, sorted({i for m in shown
+                                          for i in (m.person_id, m.candidate_id)}))
+    now = clock.now()
+    for pid in sides:
+        audit(session, AuditEntry, actor, "match_read", "person", pid, now)
+    return MatchList(count=len(every), matches=[
+        MatchView(id=m.id, reasons=m.reasons, created_at=m.created_at,
+                  person=sides[m.person_id], candidate=sides[m.candidate_id])
+        for m in shown if m.person_id in sides and m.candidate_id in sides])
+
+
+async def _open(session: SessionDep, match_id: str) -> PossibleMatch:
+    match = await repository.get_possible_match(session, match_id)
+    if match is None:
+        raise NotFound("possible match")
+    if match.status != "open":
+        raise Conflict("This possible match was already settled.", slug="match-settled")
+    return match
+
+
+@router.post("/{match_id}/merge", response_model=MatchView)
+async def merge(match_id: str, body: MergeChoice, session: SessionDep, actor: CoordinatorDep,
+                clock: ClockDep) -> MatchView:
+    """Fold the other record into the one to keep (identifiers, contacts, referrals and
+    callbacks move; the other points to it)."""
+    match = await _open(session, match_id)
+    if body.keep not in (match.person_id, match.candidate_id):
+        raise invalid(["body", "keep"], "keep one of the two people of this match")
+    other = match.candidate_id if body.keep == match.person_id else match.person_id
+    await people.merge(session, body.keep, other, actor, clock.now())
+    match.status, match.resolved_at = "merged", clock.now()
+    sides = await _sides(session, [match.person_id, match.candidate_id])
+    return MatchView(id=match.id, reasons=match.reasons, created_at=match.created_at,
+                     person=sides[match.person_id], candidate=sides[match.candidate_id])
+
+
+@router.post("/{match_id}/dismiss")
+async def dismiss(match_id: str, session: SessionDep, actor: CoordinatorDep,
+                  clock: ClockDep) -> dict[str, str]:
+    """They are different people: the match is settled and stays settled."""
+    match = await _open(session, match_id)
+    now = clock.now()
+    match.status, match.resolved_at = "dismissed", now
+    audit(session, AuditEntry, actor, "dismiss_match", "person", match.person_id, now)
+    return {"id": match.id, "status": match.status}
