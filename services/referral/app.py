@@ -16,6 +16,7 @@ from services.referral import figures, handlers
 from services.referral.api import (
     board,
     desk,
+    desk_routing,
     fhir,
     internal,
     outreach,
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
         routers=[staff.router, referrals.router, routing.router, webhooks.router,
                  fhir.router, internal.router, desk.router, desk.internal_router,
                  figures.router, directory.router, directory.edit_router, signposts.router,
-                 board.router, outreach.router],
+                 board.router, outreach.router, desk_routing.router],
         title="Living Well Line: referrals",
         description="Partner referrals with a reference and a respond-by time, routing rules as "
                     "data, SLA clocks, status webhooks and FHIR ServiceRequest.",
