@@ -14,7 +14,7 @@ from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
 from services.notify import alerts, figures, handoffs, signposts
-from services.notify.api import board, desk, internal, staff, twilio
+from services.notify.api import board, desk, desk_policy, internal, staff, twilio
 from services.notify.config import NotifyConfig
 from services.notify.context import Notify
 from services.notify.dispatcher import Dispatcher, running
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, config: NotifyConfig | None = N
         settings=settings,
         models=KIT_MODELS,
         routers=[internal.router, twilio.router, staff.router, desk.router, figures.router,
-                 signposts.router, board.router],
+                 signposts.router, board.router, desk_policy.router],
         title="Living Well Line: notify",
         description="Handoff SMS and voice calls to key workers, their replies, escalation "
                     "when nobody answers, and alerts to the duty coordinators.",
