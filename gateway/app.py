@@ -342,6 +342,12 @@ class Gateway:
         if route.auth == "session":
             await self.identity.unavailable(send)
             return
+        if route.auth == "public" and route.service != "site":
+            # The open directory is read by other councils' systems: JSON, as its answers are.
+            await send_problem(send, 503, "unavailable", "Service unavailable",
+                               "The directory did not answer; retry shortly.",
+                               extra=[(b"retry-after", b"5"), (b"cache-control", b"no-store")])
+            return
         if route.auth == "public":  # the website is never spooled; a page with the numbers
             await send_body(send, 503, b"text/html; charset=utf-8", SITE_UNAVAILABLE.replace(
                 b"{line}", self.settings.twilio_phone_number.encode()),

@@ -77,9 +77,11 @@ def _gateway_answers(route: Route) -> dict[int, dict[str, Any]]:
         out[403] = {"description": "A form without this session's CSRF token.",
                     "content": _HTML}
         out[503] = {"description": "The desk did not answer.", "content": _HTML}
-    elif route.auth == "public":
+    elif route.auth == "public" and route.service == "site":
         out[503] = {"description": "The website did not answer: a page with the numbers "
                                    "that matter.", "content": _HTML}
+    elif route.auth == "public":
+        out[503] = {"description": "The directory did not answer; retry shortly."}
     return out
 
 
