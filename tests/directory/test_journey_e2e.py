@@ -86,7 +86,9 @@ def test_a_coordinator_adds_edits_and_removes_a_service(seeded: Stack, browser: 
     stack = seeded
     page = new_page(browser, DESKTOP)
     enrol(stack, page, invite(stack, f"co-{uuid.uuid4().hex[:8]}@hub.example", "coordinator"))
-    page.goto(stack.gateway_url + "/desk/directory")
+    page.goto(stack.gateway_url + "/desk/board")
+    page.get_by_role("link", name="Network directory").click()
+    page.wait_for_url("**/desk/directory")
     assert page.title() == "Network directory – Living Well Line"
     assert page.get_by_role("link", name=DEBT).is_visible()
     both_sizes(page, "the directory list")
