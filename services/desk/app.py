@@ -20,6 +20,7 @@ from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
 from services.desk.backend import Backend, Unavailable
+from services.desk.board.keyworkers import router as keyworkers_router
 from services.desk.board.matches import router as matches_router
 from services.desk.board.outreach import router as outreach_router
 from services.desk.board.pages import router as board_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outreach_router)
     app.include_router(matches_router)
     app.include_router(rules_router)
+    app.include_router(keyworkers_router)
     app.include_router(rota_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
