@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from services.common.context import H_CSRF, H_PERSON_ROLE
 from services.common.web import Pages
 from services.desk.backend import Answer, Backend
+from services.desk.kept import kept
 
 HERE = Path(__file__).parent
 LONDON = ZoneInfo("Europe/London")
@@ -60,7 +61,7 @@ def _span(minutes: int) -> str:
 
 pages = Pages([HERE / "templates"], globals_={"assetPath": "/desk/static",
                                               "urgency_words": URGENCY,
-                                              "attempt_words": ATTEMPTS})
+                                              "attempt_words": ATTEMPTS, "kept": kept})
 pages.env.filters["local"] = _local
 pages.env.filters["time_left"] = _time_left
 router = APIRouter(prefix="/desk", include_in_schema=False)

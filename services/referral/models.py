@@ -72,6 +72,8 @@ class Referral(Base):
     __table_args__ = (
         sa.Index("ix_referral_org_created", "org", "created_at", "id"),
         sa.Index("ix_referral_status_respond_by", "status", "respond_by"),
+        # The person's earlier referrals, newest first, and who holds one (the desk).
+        sa.Index("ix_referral_person", "person_id", "created_at"),
     )
 
 
