@@ -2,7 +2,8 @@
 
 Starts `livewell run` behind the Twilio mock on a fresh database (dropped afterwards), measures
 the voice webhook against the bare limit, the website's home and an advice page against a bare
-endpoint (`bench/site.py`), the referral → handoff path under sustained load, the
+endpoint (`bench/site.py`), the desk's handoff and person pages against a bare endpoint
+(`bench/desk.py`), the referral → handoff path under sustained load, the
 memory of the five processes, and the assignment benchmark (`bench/assignment.py`); writes
 `bench/results/latest.json` and prints the Markdown table.
 """
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.desk import run_desk_phase
 from bench.procs import MemorySampler, smaps_mb
 from bench.referrals import create_workers, run_referral_phase, warm_up
 from bench.report import markdown
@@ -141,6 +143,9 @@ async def run_stack_phases(args: argparse.Namespace, results: dict[str, Any]) ->
         results["site"] = await _guarded(run_site_phase(
             stack.ports["gateway"], pids, rounds=args.site_rounds,
             duration=args.site_seconds, seconds=args.rate_seconds))
+        _say("desk: the handoff and person pages through the gateway vs a bare endpoint")
+        results["desk"] = await _guarded(run_desk_phase(stack, url, pids,
+                                                        seconds=args.desk_seconds))
         _say("referrals: key workers, partner keys, warm-up")
         results["referrals"] = await _guarded(_referrals(args, stack, results))
         peak = await sampler.stop()
@@ -163,6 +168,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--site-rounds", type=int, default=2,
                    help="alternating bare/stack throughput rounds per website page")
     p.add_argument("--site-seconds", type=float, default=4.0, help="per website round")
+    p.add_argument("--desk-seconds", type=float, default=3.0,
+                   help="per desk run (each page one at a time and 8 at a time)")
     p.add_argument("--light-rate", type=float, default=5.0,
                    help="referrals a second of the light-load run first (0: skip it)")
     p.add_argument("--light-seconds", type=float, default=20.0)
@@ -207,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     site = results.get("site") or {}
     if site:  # its own table: the goals are relative to its own bare endpoint
         print("\nWebsite (same run):\n" + site.get("table", f"failed: {site.get('error')}"))
+    desk = results.get("desk") or {}
+    if desk:
+        print("\nDesk, 10,000 referrals, a person with 200 contacts (same run):\n"
+              + desk.get("table", f"failed: {desk.get('error')}"))
     return 0
 
 

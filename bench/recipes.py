@@ -69,8 +69,10 @@ def referral_requests(recipe: dict[str, Any], count: int, seed: str) -> Iterator
 
 
 def page_requests(recipe: dict[str, Any], count: int) -> Iterator[Request]:
-    """`GET` of one public page (the website), as a browser asks for it."""
-    headers = {"Accept": "text/html", "Accept-Language": recipe.get("language", "en")}
+    """`GET` of one page, as a browser asks for it; `headers` adds to it (a desk page's
+    session cookie)."""
+    headers = {"Accept": "text/html", "Accept-Language": recipe.get("language", "en"),
+               **recipe.get("headers", {})}
     for _ in range(count):
         yield recipe["path"], headers, b""
 
