@@ -101,7 +101,8 @@ async def visits_for(session: AsyncSession, referral_ids: Sequence[str]) -> list
     return visits_from(notes)
 
 
-async def candidates(session: AsyncSession, locality: str | None = None) -> list[Candidate]:
+async def candidates(session: AsyncSession, locality: str | None = None,
+                     reference: str | None = None) -> list[Candidate]:
     """Everyone to visit, one entry per person (their newest referral that qualifies), the
     longest without contact first."""
     tries = (select(ReferralNote.referral_id.label("rid"),
@@ -116,6 +117,8 @@ async def candidates(session: AsyncSession, locality: str | None = None) -> list
                             tries.c.reached == 0))))
     if locality:
         stmt = stmt.where(Referral.locality == locality)
+    if reference:
+        stmt = stmt.where(Referral.reference == reference)
     rows = (await session.execute(stmt.order_by(Referral.status_at.desc()).limit(LIMIT))).all()
     by_person: dict[str, Candidate] = {}
     for referral, unanswered in rows:
@@ -132,10 +135,8 @@ async def candidates(session: AsyncSession, locality: str | None = None) -> list
 
 async def candidate(session: AsyncSession, reference: str) -> Candidate | None:
     """The person of `reference` if they are on the outreach list now."""
-    for c in await candidates(session):
-        if c.referral.reference == reference:
-            return c
-    return None
+    found = await candidates(session, reference=reference)  # not capped by the list's LIMIT
+    return found[0] if found else None
 
 
 def assign_visit(session: AsyncSession, referral: Referral, keyworker_id: str, by: str | None,
