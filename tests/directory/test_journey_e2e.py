@@ -28,8 +28,7 @@ import pytest
 from tests.desk.test_journey_e2e import PASSWORD, code, enrol, gateway_now, until
 from tests.directory.conftest import seed_data
 from tests.support.browser import DESKTOP, PHONE, assert_accessible, new_page
-from tests.support.databases import fresh_pg_database
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, stack_on
 
 pytestmark = pytest.mark.e2e
 LONDON = ZoneInfo("Europe/London")
@@ -40,12 +39,7 @@ PERSON_PHONE = "+447911123456"
 
 @pytest.fixture(scope="module")
 def directory_stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp(f"directory-{backend}")
-    if backend == "sqlite":
-        with running_stack(f"sqlite:///{workdir / 'livewell.db'}", workdir) as s:
-            yield s
-        return
-    with fresh_pg_database() as url, running_stack(url, workdir) as s:
+    with stack_on(backend, tmp_path_factory.mktemp(f"directory-{backend}")) as s:
         yield s
 
 

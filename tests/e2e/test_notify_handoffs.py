@@ -32,6 +32,7 @@ from tests.support.stack import INTERNAL_TOKEN, Stack, eventually
 pytestmark = pytest.mark.e2e
 
 PARTNER = "Notify Proof Partner"
+
 STAFF = "Living Well Hub"
 # What the referrals below say about the person: none of it may reach an SMS.
 PERSONAL = ("Notifyproof", "np-", "example.org", "SW2", "Acre Lane", "low mood")

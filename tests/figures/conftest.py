@@ -10,16 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.databases import fresh_pg_database
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, stack_on
 
 
 @pytest.fixture(scope="module")
 def figures_stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp(f"figures-{backend}")
-    if backend == "sqlite":
-        with running_stack(f"sqlite:///{workdir / 'livewell.db'}", workdir) as s:
-            yield s
-        return
-    with fresh_pg_database() as url, running_stack(url, workdir) as s:
+    with stack_on(backend, tmp_path_factory.mktemp(f"figures-{backend}")) as s:
         yield s

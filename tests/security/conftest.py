@@ -13,8 +13,7 @@ from gateway import keys
 from services.common.clock import Clock
 from services.common.db import Database
 from services.common.settings import Settings
-from tests.support.databases import fresh_pg_database
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack, stack_on
 
 # The fuzzer sends a few hundred requests a minute with one key, and these tests send
 # hundreds of refused requests from 127.0.0.1; the per-key and per-address limits are the
@@ -28,13 +27,8 @@ SECURITY_ENV = {"LIVEWELL_GATEWAY_RATE_LIMIT_KEY": "100000/minute",
 @pytest.fixture(scope="package")
 def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole system on SQLite or on a fresh PostgreSQL database."""
-    workdir = tmp_path_factory.mktemp(f"security-{backend}")
-    if backend == "sqlite":
-        with running_stack(f"sqlite:///{workdir / 'livewell.db'}", workdir,
-                           extra_env=SECURITY_ENV) as s:
-            yield s
-        return
-    with fresh_pg_database() as url, running_stack(url, workdir, extra_env=SECURITY_ENV) as s:
+    with stack_on(backend, tmp_path_factory.mktemp(f"security-{backend}"),
+                  extra_env=SECURITY_ENV) as s:
         yield s
 
 

@@ -139,6 +139,9 @@ def running_stack(database_url: str, workdir: Path, *, extra_env: dict[str, str]
             "LIVEWELL_VAR_DIR": str(var_dir),
             "LIVEWELL_TEST_CLOCK": "1",
             "LIVEWELL_RELAY_POLL_SECONDS": "0.2",
+            # Several systems run at once in a test session, each of six processes, on one
+            # PostgreSQL with 100 connections: small pools keep them all under it.
+            "LIVEWELL_DB_POOL_SIZE": "3",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
@@ -165,3 +168,19 @@ def running_stack(database_url: str, workdir: Path, *, extra_env: dict[str, str]
             for pid in children:  # the supervisor stops its children; make sure of it
                 with contextlib.suppress(ProcessLookupError, TypeError):
                     os.kill(pid, signal.SIGKILL)
+
+
+@contextmanager
+def stack_on(backend: str, workdir: Path, *,
+             extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The whole system on `backend`: a SQLite file under `workdir`, or a fresh PostgreSQL
+    database dropped afterwards."""
+    from tests.support.databases import fresh_pg_database
+
+    if backend == "sqlite":
+        with running_stack(f"sqlite:///{workdir / 'livewell.db'}", workdir,
+                           extra_env=extra_env) as s:
+            yield s
+        return
+    with fresh_pg_database() as url, running_stack(url, workdir, extra_env=extra_env) as s:
+        yield s
