@@ -39,7 +39,9 @@ def clock_time(value: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """Where a deadline stands: `ok`, `at_risk` or `overdue`, with words and an icon."""
+    """Where a deadline stands: `ok`, `at_risk` or `overdue`, with words and an icon (a text
+    character every system font has, not an emoji that a phone without colour fonts shows as
+    an empty box)."""
 
     state: str
     words: str
@@ -52,8 +54,8 @@ def due(respond_by: str | None, now: datetime, at_risk_at: str | None = None) ->
         return Due("ok", "", "")
     left = (deadline - now).total_seconds()
     if left <= 0:
-        return Due("overdue", f"Overdue by {span(-left)}", "⛔")
+        return Due("overdue", f"Overdue by {span(-left)}", "✖")
     risk = at(at_risk_at)
     if risk is not None and now >= risk:
         return Due("at_risk", f"At risk: {span(left)} left", "⚠")
-    return Due("ok", f"{span(left)} left", "🕒")
+    return Due("ok", f"{span(left)} left", "◷")
