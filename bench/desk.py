@@ -31,7 +31,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +45,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import insert
 
-from bench.procs import CpuMeter, run_loadgen
+from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
 from gateway.identity.sessions import COOKIE
 from services.common.db import Database
 from services.common.serve import serve
@@ -232,28 +231,10 @@ def _free_port() -> int:
 @contextmanager
 def bare_desk(sizes: dict[str, int]) -> Iterator[tuple[int, int]]:
     """The bare endpoint in its own process; yields (port, pid)."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.desk", "--bare", str(port),
-                             "--sizes", json.dumps(sizes)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the bare desk did not start") from None
-                time.sleep(0.05)  # waiting on the port, not on a fixed time
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    port = free_port()
+    with bare_process("bench.desk", port, "--bare", str(port),
+                      "--sizes", json.dumps(sizes)) as running:
+        yield running
 
 
 # --- measuring ------------------------------------------------------------------------------

@@ -6,7 +6,12 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,3 +139,37 @@ async def run_loadgen(spec: dict[str, Any], timeout: float,
     if shares:
         result["server_cpu_share"] = shares
     return result
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def bare_process(module: str, port: int, *args: str) -> Iterator[tuple[int, int]]:
+    """`python -m module *args` (a bare endpoint) in its own process, once it listens on
+    `port`; yields (port, pid) and stops it afterwards."""
+    proc = subprocess.Popen([sys.executable, "-m", module, *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{module} did not start") from None
+                time.sleep(0.05)  # waiting on the port, not on a fixed time
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -18,11 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +27,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from bench.procs import CpuMeter, run_loadgen
+from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
 from services.common.serve import serve
 from tests.support.stack import running_stack
 
@@ -56,37 +52,12 @@ def create_bare_app() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def bare_site() -> Iterator[tuple[int, int]]:
     """The bare endpoint in its own process; yields (port, pid)."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.site", "--bare", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the bare site did not start") from None
-                time.sleep(0.05)  # waiting on the port, not on a fixed time
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    port = free_port()
+    with bare_process("bench.site", port, "--bare", str(port)) as running:
+        yield running
 
 
 def _recipe(path: str) -> dict[str, Any]:

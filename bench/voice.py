@@ -5,49 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.procs import CpuMeter, run_loadgen
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
 
 
 @contextmanager
 def bare_app() -> Iterator[tuple[int, int]]:
     """The bare endpoint in its own uvicorn process; yields (port, pid)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.bare", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the bare app did not start") from None
-                time.sleep(0.05)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with bare_process("bench.bare", port, "--port", str(port)) as running:
+        yield running
 
 
 def voice_recipe(public_url: str, auth_token: str, account_sid: str, to: str) -> dict[str, Any]:
