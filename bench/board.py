@@ -29,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pyotp
-from sqlalchemy import insert
 
+from bench.seeding import insert_rows
 from services.common.context import H_ACTOR_KIND, H_INTERNAL_TOKEN, H_PERSON_ID, H_PERSON_ROLE
-from services.common.db import Database
-from services.common.settings import ServiceName, Settings
+from services.common.settings import ServiceName
 from services.intake import models as intake
 from services.notify import models as notify
 from services.referral import models as referral
@@ -104,20 +102,7 @@ def rows(rng: random.Random, now: datetime) -> dict[ServiceName, dict[Any, list[
 
 
 async def seed(database_url: str) -> None:
-    settings = Settings(_env_file=None, database_url=database_url,
-                        internal_token="unused")
-    for service, tables in rows(random.Random(15), datetime.now(UTC)).items():
-        db = Database(settings, service)
-        try:
-            async with db.sessionmaker() as session, session.begin():
-                for model, found in tables.items():
-                    for start in range(0, len(found), 2000):
-                        await session.execute(insert(model), found[start:start + 2000])
-        finally:
-            await db.dispose()
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1),
-                         autocommit=True) as conn:
-        conn.execute("ANALYZE")
+    await insert_rows(database_url, rows(random.Random(15), datetime.now(UTC)))
 
 
 def signed_in_coordinator(stack: Stack) -> httpx.Client:

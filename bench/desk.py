@@ -27,7 +27,6 @@ import asyncio
 import json
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,17 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pyotp
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from sqlalchemy import insert
 
 from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
+from bench.seeding import insert_rows
 from gateway.identity.sessions import COOKIE
-from services.common.db import Database
 from services.common.serve import serve
-from services.common.settings import ServiceName, Settings
+from services.common.settings import ServiceName
 from services.intake import models as intake
 from services.notify import models as notify
 from services.referral import models as referral
@@ -157,20 +154,8 @@ def rows(keyworker_id: str, now: datetime) -> tuple[dict[ServiceName, dict[Any, 
 
 async def seed(database_url: str, keyworker_id: str) -> tuple[str, str]:
     """Insert the rows through each service's models; (person page's, handoff page's)."""
-    settings = Settings(_env_file=None, database_url=database_url, internal_token="unused")
     data, held, offered = rows(keyworker_id, datetime.now(UTC))
-    for service, tables in data.items():
-        db = Database(settings, service)
-        try:
-            async with db.sessionmaker() as session, session.begin():
-                for model, found in tables.items():
-                    for start in range(0, len(found), 2000):
-                        await session.execute(insert(model), found[start:start + 2000])
-        finally:
-            await db.dispose()
-    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1),
-                         autocommit=True) as conn:
-        conn.execute("ANALYZE")
+    await insert_rows(database_url, data)
     return held, offered
 
 
@@ -219,13 +204,6 @@ def create_bare_app(sizes: dict[str, int]) -> FastAPI:
 
         app.add_api_route(f"/desk/{prefix}/{{reference}}", page, methods=["GET"])
     return app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
