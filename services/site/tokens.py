@@ -1,14 +1,20 @@
-"""The confirmation page's address: a short-lived signed token, so the page can show the
+"""The confirmation page's address: a short-lived sealed token, so the page can show the
 reference and whether to show urgent help without anything personal in the URL (and without
-the site keeping any record of its own)."""
+the site keeping any record of its own). Sealed, not only signed: whether the message read as a
+crisis, and its urgency, are health details, and the address stays in the browser's history on a
+device the person may share, so the token is encrypted (AES-GCM, which also authenticates it)."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import hmac
 import json
+import os
 from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 LIFETIME_SECONDS = 3600
 
@@ -34,27 +40,23 @@ def _unb64(text: str) -> bytes:
 
 class Signer:
     def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"living-well-site-receipt\x00" + secret.encode()).digest()
-
-    def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18])
+        key = hashlib.sha256(b"living-well-site-receipt\x00" + secret.encode()).digest()
+        self._aead = AESGCM(key)
 
     def sign(self, receipt: Receipt, now: float) -> str:
-        """`<payload>.<mac>`; the payload holds the reference, flags and expiry only."""
-        body = _b64(json.dumps({"r": receipt.reference, "c": receipt.crisis,
-                                "u": receipt.urgency, "h": receipt.held, "w": receipt.window,
-                                "e": int(now) + LIFETIME_SECONDS},
-                               separators=(",", ":")).encode())
-        return f"{body}.{self._mac(body)}"
+        """The receipt (reference, flags and expiry only), encrypted and authenticated."""
+        body = json.dumps({"r": receipt.reference, "c": receipt.crisis,
+                           "u": receipt.urgency, "h": receipt.held, "w": receipt.window,
+                           "e": int(now) + LIFETIME_SECONDS}, separators=(",", ":")).encode()
+        nonce = os.urandom(12)
+        return _b64(nonce + self._aead.encrypt(nonce, body, b"receipt"))
 
     def verify(self, token: str, now: float) -> Receipt | None:
         """The receipt, or None when forged, malformed or expired."""
-        body, _, mac = token.partition(".")
-        if not body or not hmac.compare_digest(mac, self._mac(body)):
-            return None
         try:
-            data = json.loads(_unb64(body))
-        except ValueError:
+            raw = _unb64(token)
+            data = json.loads(self._aead.decrypt(raw[:12], raw[12:], b"receipt"))
+        except (ValueError, binascii.Error, InvalidTag):
             return None
         if not isinstance(data, dict) or int(data.get("e", 0)) < now:
             return None

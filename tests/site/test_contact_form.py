@@ -4,6 +4,7 @@ the URL or the logs; double submits, spam, oversize and intake outages handled."
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from datetime import timedelta
@@ -134,9 +135,20 @@ async def test_when_intake_is_down_the_message_stays_in_the_form(site: SiteHarne
 async def test_a_forged_or_expired_receipt_is_not_found(site: SiteHarness) -> None:
     resp = await site.client.post("/contact", data={"message": "hello"})
     token = resp.headers["location"].rsplit("/", 1)[1]
-    body, mac = token.split(".")
-    forged = await site.client.get(f"/contact/sent/{body}.{mac[::-1]}")
-    assert forged.status_code == 404
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert (await site.client.get(f"/contact/sent/{forged}")).status_code == 404
+    assert (await site.client.get("/contact/sent/not-a-receipt")).status_code == 404
+
+
+async def test_the_receipts_address_does_not_say_it_was_a_crisis(site: SiteHarness) -> None:
+    """The address stays in the history of a browser the person may share."""
+    resp = await site.client.post("/contact", data={"message": "I want to kill myself"})
+    token = resp.headers["location"].rsplit("/", 1)[1]
+    readable = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    for word in (b"crisis", b'"c":true', b"emergency", b"LW-"):
+        assert word not in readable
+    text = (await site.client.get(resp.headers["location"])).text
+    assert "We are getting someone to contact you now" in text
 
 
 async def test_the_confirmation_page_is_in_the_persons_language(site: SiteHarness) -> None:
