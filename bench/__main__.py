@@ -4,7 +4,7 @@ Starts `livewell run` behind the Twilio mock on a fresh database (dropped afterw
 the voice webhook against the bare limit, the website's home and an advice page against a bare
 endpoint (`bench/site.py`), the desk's handoff and person pages against a bare endpoint
 (`bench/desk.py`), the referral → handoff path under sustained load, the
-memory of the five processes, and the assignment benchmark (`bench/assignment.py`); writes
+memory of the seven processes, and the assignment benchmark (`bench/assignment.py`); writes
 `bench/results/latest.json` and prints the Markdown table.
 """
 
