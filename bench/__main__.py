@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ import httpx
 import psycopg
 
 from bench.desk import run_desk_phase
-from bench.procs import MemorySampler, smaps_mb
+from bench.procs import MemorySampler, json_run_on_fresh_database, smaps_mb
 from bench.referrals import create_workers, run_referral_phase, warm_up
 from bench.report import markdown
 from bench.site import run_site_phase
@@ -69,18 +68,7 @@ def run_assignment(timeout: float) -> dict[str, Any]:
     script = Path(__file__).parent / "assignment.py"
     if not script.exists():
         return {"error": "bench/assignment.py does not exist yet"}
-    with fresh_pg_database() as url:
-        try:
-            proc = subprocess.run([sys.executable, "-m", "bench.assignment", "--json"],
-                                  env={**os.environ, "DATABASE_URL": url}, capture_output=True,
-                                  text=True, timeout=timeout, cwd=Path(__file__).parent.parent)
-        except subprocess.TimeoutExpired:
-            return {"error": f"ran past {timeout:.0f} s"}
-    for line in reversed(proc.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            found: dict[str, Any] = json.loads(line)
-            return found
-    return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout)[-300:]}"}
+    return json_run_on_fresh_database("bench.assignment", timeout)
 
 
 async def _guarded(phase: Awaitable[dict[str, Any]]) -> dict[str, Any]:

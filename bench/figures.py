@@ -30,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from bench.procs import json_run_on_fresh_database
 from services.common.db import Database
 from services.common.figures import Month
 from services.common.figures_api import gather
@@ -264,18 +265,4 @@ if __name__ == "__main__":
 
 def run_for_bench(timeout: float) -> dict[str, Any]:
     """This benchmark as `python -m bench` runs it: its own process and fresh database."""
-    import subprocess
-    from pathlib import Path
-
-    with fresh_pg_database() as url:
-        try:
-            proc = subprocess.run([sys.executable, "-m", "bench.figures", "--json"],
-                                  env={**os.environ, "DATABASE_URL": url}, capture_output=True,
-                                  text=True, timeout=timeout, cwd=Path(__file__).parent.parent)
-        except subprocess.TimeoutExpired:
-            return {"error": f"ran past {timeout:.0f} s"}
-    for line in reversed(proc.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            found: dict[str, Any] = json.loads(line)
-            return found
-    return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout)[-300:]}"}
+    return json_run_on_fresh_database("bench.figures", timeout)

@@ -173,3 +173,24 @@ def bare_process(module: str, port: int, *args: str) -> Iterator[tuple[int, int]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def json_run_on_fresh_database(module: str, timeout: float) -> dict[str, Any]:
+    """`python -m module --json` on a fresh PostgreSQL database of its own; the JSON line it
+    prints last, or {"error": …} when it ran past `timeout` or printed none."""
+    from pathlib import Path
+
+    from tests.support.databases import fresh_pg_database
+
+    with fresh_pg_database() as url:
+        try:
+            proc = subprocess.run([sys.executable, "-m", module, "--json"],
+                                  env={**os.environ, "DATABASE_URL": url}, capture_output=True,
+                                  text=True, timeout=timeout, cwd=Path(__file__).parent.parent)
+        except subprocess.TimeoutExpired:
+            return {"error": f"ran past {timeout:.0f} s"}
+    for line in reversed(proc.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            found: dict[str, Any] = json.loads(line)
+            return found
+    return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout)[-300:]}"}
