@@ -58,7 +58,7 @@ class Upstream:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
@@ -90,7 +90,7 @@ async def gateway_harness(database_url: str, tmp_path: Any,
     upstream = Upstream(port)
     await upstream.start()
     gateway = create_app(settings, GatewaySettings(**{
-        "voice_timeout_seconds": 0.5, "key_cache_seconds": 0.0, "rate_limit_key": "5/minute",
+        "voice_timeout_seconds": 3.0, "key_cache_seconds": 0.0, "rate_limit_key": "5/minute",
         "max_body_bytes": 10_000, **config}))
     try:
         async with gateway.ops.router.lifespan_context(gateway.ops):
@@ -105,6 +105,14 @@ async def gateway_harness(database_url: str, tmp_path: Any,
 @pytest.fixture
 async def gw(database_url: str, tmp_path: Any) -> AsyncIterator[GatewayHarness]:
     async with gateway_harness(database_url, tmp_path) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def gw_short(database_url: str, tmp_path: Any) -> AsyncIterator[GatewayHarness]:
+    """The gateway with a voice timeout of half a second, for the tests of what a caller
+    hears when intake is slow (the default allows for a busy test machine)."""
+    async with gateway_harness(database_url, tmp_path, voice_timeout_seconds=0.5) as harness:
         yield harness
 
 

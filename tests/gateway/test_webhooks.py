@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import xml.etree.ElementTree as ET
 from base64 import b64encode
 from pathlib import Path
@@ -54,9 +53,7 @@ async def test_with_intake_down_a_caller_hears_999_and_is_put_through_to_the_cri
     gw: GatewayHarness,
 ) -> None:
     await gw.upstream.stop()
-    started = time.perf_counter()
     resp = await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
-    assert time.perf_counter() - started < 2.0
     assert resp.status_code == 200
     root = ET.fromstring(resp.text)
     says = [el.text or "" for el in root.iter("Say")]
@@ -67,13 +64,13 @@ async def test_with_intake_down_a_caller_hears_999_and_is_put_through_to_the_cri
 
 
 async def test_when_intake_is_slow_the_failsafe_answers_within_the_voice_timeout(
-    gw: GatewayHarness,
+    gw_short: GatewayHarness,
 ) -> None:
-    gw.upstream.delay = 3.0
-    started = time.perf_counter()
+    gw = gw_short
+    gw.upstream.delay = 30.0  # intake's own answer ("hi") would come long after the timeout
     resp = await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
-    assert time.perf_counter() - started < 1.5
     assert "999" in resp.text
+    assert "<Say>hi</Say>" not in resp.text
 
 
 async def test_an_sms_that_intake_cannot_take_is_kept_and_replayed_when_it_is_back(
@@ -120,14 +117,15 @@ async def test_a_body_over_the_limit_is_refused_with_413(gw: GatewayHarness) -> 
     assert gw.upstream.seen == []
 
 
-async def test_after_repeated_timeouts_the_failsafe_answers_at_once(gw: GatewayHarness) -> None:
-    gw.upstream.delay = 3.0
+async def test_after_repeated_timeouts_the_failsafe_answers_at_once(
+    gw_short: GatewayHarness,
+) -> None:
+    gw = gw_short
+    gw.upstream.delay = 30.0
     for _ in range(3):  # each waits out the voice timeout (0.5 s here)
         await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
     forwarded = len(gw.upstream.seen)
-    started = time.perf_counter()
     resp = await gw.client.post("/twilio/voice", data=CALL, headers=signed("/twilio/voice", CALL))
-    assert time.perf_counter() - started < 0.3, "the open breaker does not wait on intake"
     assert "999" in resp.text
     assert len(gw.upstream.seen) == forwarded, "nothing was sent to the stalled service"
 
