@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +27,20 @@ from services.common.http import ServiceClient
 from services.common.kit import Kit
 from services.common.settings import Settings
 
+T = TypeVar("T")
+
 
 def kit_of(request: Request) -> Kit:
     return cast(Kit, request.app.state.kit)
+
+
+def own_of(kit: Kit, kind: type[T]) -> T:
+    """The service's own parts, built in its lifespan (`kit.own`), as the type its `deps.py`
+    declares: a service asking for another's parts, or before its lifespan, fails loudly."""
+    own = kit.own
+    if not isinstance(own, kind):
+        raise RuntimeError(f"{kit.service}'s parts are not {kind.__name__} (set in its lifespan)")
+    return own
 
 
 # Dependencies are coroutines: FastAPI runs a plain `def` dependency in the thread pool, a

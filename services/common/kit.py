@@ -32,3 +32,6 @@ class Kit:
     relay: OutboxRelay
     models: KitModels
     extras: dict[str, Any] = field(default_factory=dict)
+    # The service's own parts (the dataclass of its `deps.py`), set once in its lifespan and
+    # read back, checked, by `services.common.deps.own_of`.
+    own: object | None = None
