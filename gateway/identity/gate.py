@@ -35,6 +35,9 @@ PAGES = frozenset({"/desk/sign-in", "/desk/sign-out"})
 PAGE_PREFIXES = ("/desk/invite/", "/desk/sign-in/", "/desk/static/nhsuk/", "/desk/static/kit/",
                  "/desk/static/identity/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A page's own background update (the board's polling) says so in this header: it is not the
+# person's activity, so it never keeps their session from idling out.
+UPDATE_HEADER = b"x-livewell-update"
 
 
 class Identity:
@@ -95,11 +98,11 @@ class Identity:
         resp.set_cookie(name, value, max_age=max_age, path="/desk", httponly=True,
                         samesite="lax", secure=self.secure)
 
-    async def resolve(self, cookie: str | None) -> Person | None:
+    async def resolve(self, cookie: str | None, activity: bool = True) -> Person | None:
         assert self._sessions is not None
         if not cookie:
             return None
-        person = await self._sessions.resolve(cookie, await self.now())
+        person = await self._sessions.resolve(cookie, await self.now(), activity)
         if person is not None and person.keyworker_id and not await self._roster.still_active(
                 person.keyworker_id):
             await self._left_roster(person.keyworker_id)
@@ -116,8 +119,10 @@ class Identity:
                       "staff_account", account_id, now)
 
     async def person(self, headers: dict[bytes, bytes]) -> Person | None:
-        """The signed-in person of a request's session cookie, or None."""
-        return await self.resolve(_cookie(headers.get(b"cookie", b""), COOKIE))
+        """The signed-in person of a request's session cookie, or None. A request marked as a
+        background update does not count as their activity."""
+        return await self.resolve(_cookie(headers.get(b"cookie", b""), COOKIE),
+                                  activity=not background(headers))
 
     def csrf_ok(self, method: str, person: Person, body: bytes, content_type: str) -> bool:
         """A state-changing desk request carries its session's CSRF token in `csrf_token`."""
@@ -133,6 +138,12 @@ class Identity:
         """The person a `/desk/…` request is from, or None once it has been answered: a
         redirect to sign in (saying nothing about anyone), or a refusal of a forged form."""
         person = await self.person(headers)
+        if person is None and background(headers):
+            # htmx follows HX-Redirect with the whole page; a bare 303 would be followed by
+            # the request itself and put the sign-in form inside the board.
+            target = "/desk/sign-in?next=" + quote(_page_of(headers), safe="/")
+            await _answer(send, 401, b"", [(b"hx-redirect", target.encode())])
+            return None
         if person is None:
             target = "/desk/sign-in"
             if method in SAFE_METHODS and path != "/desk/":
@@ -269,6 +280,20 @@ def _actor(account: StaffAccount) -> Actor:
     role: Any = account.role
     return Actor(kind="person", person_id=account.id, person_role=role,
                  keyworker_id=account.keyworker_id)
+
+
+def background(headers: dict[bytes, bytes]) -> bool:
+    """Is this request a page's own background update rather than the person's action?"""
+    return bool(headers.get(UPDATE_HEADER))
+
+
+def _page_of(headers: dict[bytes, bytes]) -> str:
+    """The desk page a background update came from (htmx says it), to return to after
+    signing in again; the desk's home when it is not a desk page."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(headers.get(b"hx-current-url", b"").decode("latin-1")).path
+    return path if path.startswith("/desk/") and not path.startswith("//") else "/desk/"
 
 
 def _cookie(raw: bytes, name: str) -> str | None:

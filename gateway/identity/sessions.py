@@ -1,6 +1,7 @@
 """Sessions: a random opaque id in a cookie, only its SHA-256 stored; CSRF tokens bound to it.
 
-A session ends after `idle` without a request and `absolute` after sign-in, whichever comes
+A session ends after `idle` without a request of the person's own (a page's background
+updates, marked `X-Livewell-Update`, do not count) and `absolute` after sign-in, whichever comes
 first, and at once when it is signed out or its account is disabled.
 """
 
@@ -70,8 +71,11 @@ class SessionStore:
                                  created_at=now, last_seen_at=now))
         return token
 
-    async def resolve(self, token: str | None, now: datetime) -> Person | None:
-        """The person of a live session, keeping it alive; None when it has ended."""
+    async def resolve(self, token: str | None, now: datetime,
+                      activity: bool = True) -> Person | None:
+        """The person of a live session, None when it has ended. Only `activity` (a request
+        the person made, not a page's own background update) keeps it alive: an open board
+        polling every few seconds must not keep an unattended session from idling out."""
         if not token or len(token) > 100:
             return None
         async with self._sessionmaker() as db, db.begin():
@@ -85,7 +89,7 @@ class SessionStore:
             if account is None or account.disabled_at is not None:
                 row.ended_at = now
                 return None
-            if now - row.last_seen_at >= _TOUCH_EVERY:
+            if activity and now - row.last_seen_at >= _TOUCH_EVERY:
                 row.last_seen_at = now
             return Person(account.id, account.role, account.keyworker_id, account.name, token)
 
