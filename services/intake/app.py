@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.common.app import create_service_app
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.intake import figures, mail_in
+from services.intake import deps, figures, handlers
 from services.intake.api import (
     board,
     callbacks,
@@ -24,10 +24,8 @@ from services.intake.api import (
     voice,
 )
 from services.intake.api import web as web_contacts
-from services.intake.followup import SELF_REFERRAL_HANDLER, self_referral_handler
 from services.intake.mail_out import EmailSender, email_sender_for
 from services.intake.models import KIT_MODELS
-from services.intake.runtime import EXTRA_KEY, load_intake
 from services.intake.settings import IntakeSettings
 
 DESCRIPTION = """The front door: Twilio voice and SMS webhooks, email in, the person index
@@ -44,10 +42,9 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
     async def setup(kit: Kit) -> AsyncIterator[None]:
         sender = email_sender or email_sender_for(
             settings.smtp_url, settings.var_dir / "dry-run" / "email.jsonl")
-        intake = load_intake(kit, config, sender)
-        kit.extras[EXTRA_KEY] = intake
-        kit.relay.reply_handlers[SELF_REFERRAL_HANDLER] = self_referral_handler(kit.clock)
-        kit.relay.local_handlers[mail_in.ACK_HANDLER] = mail_in.ack_handler(intake)
+        intake = deps.build(kit, config, sender)
+        kit.own = intake
+        handlers.install(kit, intake)
         try:
             if config.smtp_listen_port is None:
                 yield

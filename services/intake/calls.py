@@ -12,10 +12,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from services.common.ids import new_id
 from services.common.phone import may_text, person_number
 from services.intake import followup, ivr, lookups, repository
+from services.intake.deps import Intake
 from services.intake.ivr import CRISIS_TIERS, Urls
 from services.intake.models import Contact
 from services.intake.people import person_for_phone
-from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 Form = Mapping[str, str]

@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.clock import Clock
 from services.common.ids import new_id, new_reference
-from services.common.outbox import PRIORITY, ReplyHandler, enqueue
+from services.common.outbox import PRIORITY, enqueue
 from services.common.phone import may_text
 from services.intake import repository
 from services.intake.models import OutboxMessage, ReferralLink
@@ -56,35 +55,32 @@ async def self_referral(
     return reference
 
 
-def self_referral_handler(clock: Clock) -> ReplyHandler:
-    """The outbox reply handler for `POST /internal/referrals`."""
-
-    async def on_created(session: AsyncSession, payload: dict[str, Any], body: Any) -> None:
-        # Referral answered: remember its id and deadline; a caller who left a support
-        # message (option 2) is texted the reference and when we will call back.
-        if not isinstance(body, dict) or "referral_id" not in body:
-            return
-        link = await repository.get_link(session, payload["reference"])
-        if link is None:
-            return
-        link.referral_id = str(body["referral_id"])
-        link.urgency = str(body.get("urgency") or link.urgency)
-        respond_by = body.get("respond_by")
-        if isinstance(respond_by, str):
-            link.respond_by = datetime.fromisoformat(respond_by.replace("Z", "+00:00"))
-        contact = await repository.get_contact(session, payload["contact_id"])
-        # Only the contact's own referral confirms it: a crisis referral raised later from the
-        # same call's transcription is told by its own crisis text (calls.transcribed).
-        # A website contact who asked to hear back by text or phone (web.TEXT_BACK) is told
-        # the same, with the respond-by time only referral knows.
-        if contact is not None and contact.reference == link.reference and (
-                (contact.channel == "voice" and contact.ivr_choice == "support")
-                or (contact.channel == "web" and contact.outcome == "text_back")):
-            await text_person(session, to=contact.from_address, template="caller_confirmation",
-                              reference=link.reference, respond_by=link.respond_by,
-                              key=f"{contact.id}:caller_confirmation", now=clock.now())
-
-    return on_created
+async def self_referral_created(session: AsyncSession, payload: dict[str, Any], body: Any,
+                                now: datetime) -> None:
+    """Referral answered `POST /internal/referrals`: remember its id and deadline; a caller who
+    left a support message (option 2), or a website contact who asked to hear back by text or
+    phone, is texted the reference and when we will call back (through the outbox)."""
+    if not isinstance(body, dict) or "referral_id" not in body:
+        return
+    link = await repository.get_link(session, payload["reference"])
+    if link is None:
+        return
+    link.referral_id = str(body["referral_id"])
+    link.urgency = str(body.get("urgency") or link.urgency)
+    respond_by = body.get("respond_by")
+    if isinstance(respond_by, str):
+        link.respond_by = datetime.fromisoformat(respond_by.replace("Z", "+00:00"))
+    contact = await repository.get_contact(session, payload["contact_id"])
+    # Only the contact's own referral confirms it: a crisis referral raised later from the
+    # same call's transcription is told by its own crisis text (calls.transcribed).
+    # A website contact who asked to hear back by text or phone (web.TEXT_BACK) is told
+    # the same, with the respond-by time only referral knows.
+    if contact is not None and contact.reference == link.reference and (
+            (contact.channel == "voice" and contact.ivr_choice == "support")
+            or (contact.channel == "web" and contact.outcome == "text_back")):
+        await text_person(session, to=contact.from_address, template="caller_confirmation",
+                          reference=link.reference, respond_by=link.respond_by,
+                          key=f"{contact.id}:caller_confirmation", now=now)
 
 
 async def text_person(session: AsyncSession, *, to: str | None, template: str,

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import enqueue
 from services.intake import messages, repository
-from services.intake.mail_out import OutgoingEmail, new_message_id
-from services.intake.models import OutboxMessage
+from services.intake.deps import Intake
+from services.intake.mail_out import EmailSender, OutgoingEmail, new_message_id
+from services.intake.models import Contact, OutboxMessage
 from services.intake.people import normal_email, person_for_sender
-from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 ACK_HANDLER = "intake.send_ack"
@@ -175,24 +175,28 @@ async def receive(session: AsyncSession, intake: Intake, mail: InboundEmail,
     own = intake.kit.settings.email_address.lower()
     if (not outcome.duplicate and mail.sender and not mail.automated and mail.sender != own
             and contact.reference):
-        sender = intake.kit.settings.email_address
-        ack_id = new_message_id(sender)
-        contact.ack_message_id = ack_id
-        enqueue(session, OutboxMessage, key=f"ack:{contact.id}", target="local",
-                path=ACK_HANDLER, now=now, payload={
-                    "to": mail.sender, "sender": sender, "message_id": ack_id,
-                    "in_reply_to": mail.message_id, "body": contact.reply,
-                    "subject": intake.replies.email.subject.format(reference=contact.reference)})
+        enqueue_ack(session, intake, contact, to=mail.sender, in_reply_to=mail.message_id,
+                    now=now)
     return outcome
 
 
-def ack_handler(intake: Intake) -> Any:
-    """The outbox's local handler that sends one acknowledgement (raises to retry)."""
+def enqueue_ack(session: AsyncSession, intake: Intake, contact: Contact, *, to: str,
+                in_reply_to: str | None, now: datetime) -> None:
+    """Queue the one acknowledgement of this contact (its stored reply, under a subject with
+    its reference) and keep its Message-ID, so an answer to it joins the same thread."""
+    sender = intake.kit.settings.email_address
+    ack_id = new_message_id(sender)
+    contact.ack_message_id = ack_id
+    enqueue(session, OutboxMessage, key=f"ack:{contact.id}", target="local", path=ACK_HANDLER,
+            now=now, payload={
+                "to": to, "sender": sender, "message_id": ack_id, "in_reply_to": in_reply_to,
+                "body": contact.reply,
+                "subject": intake.replies.email.subject.format(reference=contact.reference)})
 
-    async def send_ack(_: AsyncSession, payload: dict[str, Any]) -> None:
-        await intake.email_sender.send(OutgoingEmail(
-            to=payload["to"], sender=payload["sender"], subject=payload["subject"],
-            body=payload["body"], message_id=payload["message_id"],
-            in_reply_to=payload.get("in_reply_to")))
 
-    return send_ack
+async def send_ack(sender: EmailSender, payload: dict[str, Any]) -> None:
+    """Send one queued acknowledgement (raises, so the outbox retries, when it cannot)."""
+    await sender.send(OutgoingEmail(
+        to=payload["to"], sender=payload["sender"], subject=payload["subject"],
+        body=payload["body"], message_id=payload["message_id"],
+        in_reply_to=payload.get("in_reply_to")))

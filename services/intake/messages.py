@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.ids import new_id
 from services.intake import followup, repository
 from services.intake.crisis import CrisisCheck
+from services.intake.deps import Intake
 from services.intake.models import Contact
-from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.outbox import enqueue
 from services.common.phone import person_number
 from services.intake import messages, repository
+from services.intake.deps import Intake
 from services.intake.models import OutboxMessage
 from services.intake.people import normal_phone, person_for_sender
-from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})

@@ -15,7 +15,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.intake import mail_in
-from services.intake.runtime import Intake
+from services.intake.deps import Intake
 
 log = logging.getLogger(__name__)
 

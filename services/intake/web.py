@@ -18,14 +18,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.ids import new_id
-from services.common.outbox import enqueue
 from services.common.phone import is_mobile
 from services.intake import mail_in, messages, repository
 from services.intake.crisis import CrisisCheck, CrisisDetector
-from services.intake.mail_out import new_message_id
-from services.intake.models import Contact, OutboxMessage
+from services.intake.deps import Intake
+from services.intake.models import Contact
 from services.intake.people import Subject, normal_email, normal_phone, resolve
-from services.intake.runtime import Intake
 
 log = logging.getLogger(__name__)
 HELD = "held_spam"
@@ -136,22 +134,15 @@ def _address(msg: WebMessage) -> str | None:
     return email or phone
 
 
-def _acknowledge(session: AsyncSession, intake: Intake, contact: Contact,
-                 now: datetime) -> None:
+def _enqueue_acknowledgement(session: AsyncSession, intake: Intake, contact: Contact,
+                             now: datetime) -> None:
     """Email the reference to an address; or mark a mobile number to be texted once the
     referral has its respond-by time (followup's reply handler sends it)."""
     to = contact.from_address
     if not to or not contact.reference:
         return
     if "@" in to:
-        sender = intake.kit.settings.email_address
-        ack_id = new_message_id(sender)
-        contact.ack_message_id = ack_id
-        enqueue(session, OutboxMessage, key=f"ack:{contact.id}", target="local",
-                path=mail_in.ACK_HANDLER, now=now, payload={
-                    "to": to, "sender": sender, "message_id": ack_id, "in_reply_to": None,
-                    "body": contact.reply,
-                    "subject": intake.replies.email.subject.format(reference=contact.reference)})
+        mail_in.enqueue_ack(session, intake, contact, to=to, in_reply_to=None, now=now)
     elif is_mobile(to):
         contact.outcome = TEXT_BACK
 
@@ -171,6 +162,6 @@ async def receive(session: AsyncSession, intake: Intake, msg: WebMessage,
     contact = outcome.contact
     urgency = "emergency" if contact.crisis else "routine"
     if not outcome.duplicate:
-        _acknowledge(session, intake, contact, now)
+        _enqueue_acknowledgement(session, intake, contact, now)
     return WebOutcome(contact, duplicate=outcome.duplicate, held=contact.outcome == HELD,
                       urgency=urgency)

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
+from services.intake import deps
 from services.intake.mail_out import OutgoingEmail, RecordingEmailSender
 from services.intake.models import Contact
 from services.intake.settings import IntakeSettings
@@ -134,7 +135,7 @@ async def test_malformed_and_oversized_email_is_refused_clearly(intake: ServiceH
     empty = await intake.client.post("/email/inbound", files={"subject": (None, "hi")},
                                      headers=EMAIL)
     assert empty.status_code == 400
-    intake.kit.extras["intake"].config.email_max_bytes = 2048
+    deps.of(intake.kit).config.email_max_bytes = 2048
     huge = await intake.client.post("/email/inbound", headers=EMAIL, files={
         "from": (None, sender()), "text": (None, "x" * 5000)})
     assert huge.status_code == 413

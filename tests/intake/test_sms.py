@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from services.intake import deps
 from services.intake.models import Callback, Contact, OutboxMessage
 from tests.intake.conftest import post_twilio
 from tests.intake.fakes import FakePeers, mobile, sid, twiml
@@ -104,7 +105,7 @@ async def test_with_notify_down_a_reply_code_is_queued_for_notify_not_taken_as_a
     intake: ServiceHarness, peers: FakePeers,
 ) -> None:
     peers.delay["/internal/replies"] = 1.0
-    intake.app.state.kit.extras["intake"].config.reply_timeout_seconds = 0.2
+    deps.of(intake.kit).config.reply_timeout_seconds = 0.2
     message_sid = sid("SM")
     reply = message_of((await post_twilio(intake, "/twilio/sms",
                                           text(message_sid, mobile(), "DECLINE K7Q2"))).text)

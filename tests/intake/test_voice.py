@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 from sqlalchemy import select
 
+from services.intake import deps
 from services.intake.models import Callback, Contact, OutboxMessage
 from tests.intake.conftest import CRISIS_LINE, post_twilio
 from tests.intake.fakes import FakePeers, mobile, sid, twiml
@@ -322,12 +323,10 @@ async def test_the_same_call_sid_at_the_same_moment_is_one_contact(
 async def test_a_call_that_cannot_be_recorded_gets_the_fail_safe_and_is_flagged_for_replay(
     intake: ServiceHarness, monkeypatch: Any,
 ) -> None:
-    from services.intake.runtime import from_kit
-
     async def database_down(_: Any) -> Any:
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(from_kit(intake.kit).calls._commit, "_write", database_down)
+    monkeypatch.setattr(deps.of(intake.kit).calls._commit, "_write", database_down)
     call_sid = sid("CA")
     resp = await post_twilio(intake, "/twilio/voice", call(call_sid, mobile()))
     assert resp.status_code == 200

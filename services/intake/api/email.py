@@ -9,7 +9,7 @@ from starlette.types import Message
 from services.common.deps import ClockDep, SessionDep
 from services.common.errors import ProblemError
 from services.intake import mail_in
-from services.intake.runtime import IntakeDep
+from services.intake.deps import IntakeDep
 from services.intake.schemas import EmailAccepted
 
 router = APIRouter(prefix="/email", tags=["email"])

@@ -9,7 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from services.common.deps import ClockDep, SessionDep
 from services.intake import sms
 from services.intake.api.twiml import TWIML_RESPONSES, twilio_form, twiml
-from services.intake.runtime import IntakeDep
+from services.intake.deps import IntakeDep
 
 router = APIRouter(prefix="/twilio", tags=["SMS (Twilio)"])
 

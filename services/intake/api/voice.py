@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from services.common.deps import ClockDep, SessionDep
 from services.intake import calls, ivr
 from services.intake.api.twiml import TWIML_RESPONSES, twilio_form, twiml
-from services.intake.runtime import Intake, IntakeDep
+from services.intake.deps import Intake, IntakeDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/twilio/voice", tags=["voice (Twilio)"])

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from services.common.deps import ClockDep, SessionDep
 from services.common.promises import promises, words_for
 from services.intake import web
-from services.intake.runtime import IntakeDep
+from services.intake.deps import IntakeDep
 
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 

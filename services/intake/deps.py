@@ -1,12 +1,14 @@
-"""What intake builds once in its lifespan: wording, crisis detector, email sender."""
+"""What intake builds once in its lifespan (wording, crisis detector, email sender, the call
+book) and the dependency that hands it to a route."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.common.deps import kit_of, own_of
 from services.common.kit import Kit
 from services.intake import ivr
 from services.intake.callbook import CallBook
@@ -14,8 +16,6 @@ from services.intake.crisis import CrisisDetector
 from services.intake.mail_out import EmailSender
 from services.intake.settings import IntakeSettings
 from services.intake.wording import CrisisPhraseList, IvrScript, Replies, load
-
-EXTRA_KEY = "intake"
 
 
 @dataclass
@@ -29,6 +29,8 @@ class Intake:
     crisis: CrisisDetector
     email_sender: EmailSender
     calls: CallBook
+    # The first answer's TwiML, one per menu shape: built from the script, which does not
+    # change while the service runs, so keeping it changes nothing a caller hears.
     _greetings: dict[bool, str] = field(default_factory=dict)
 
     def greeting(self, *, offer_key_worker: bool) -> str:
@@ -41,7 +43,7 @@ class Intake:
         return text
 
 
-def load_intake(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> Intake:
+def build(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> Intake:
     """Read and check the wording files (a mistake stops start-up with the file named)."""
     return Intake(kit=kit, config=config,
                   script=load(config.ivr_file, IvrScript),
@@ -50,12 +52,12 @@ def load_intake(kit: Kit, config: IntakeSettings, email_sender: EmailSender) -> 
                   email_sender=email_sender, calls=CallBook(kit.db))
 
 
-def from_kit(kit: Kit) -> Intake:
-    return cast(Intake, kit.extras[EXTRA_KEY])
+def of(kit: Kit) -> Intake:
+    return own_of(kit, Intake)
 
 
 async def get_intake(request: Request) -> Intake:
-    return from_kit(request.app.state.kit)
+    return of(kit_of(request))
 
 
 IntakeDep = Annotated[Intake, Depends(get_intake)]
