@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from starlette.types import Receive, Send
 
@@ -14,9 +13,7 @@ from gateway.proxy import Principal
 from gateway.responses import TooLarge, read_body, send_problem
 from gateway.routes import Route
 from gateway.signatures import basic_auth_password, form_parameter_count, same_secret
-
-if TYPE_CHECKING:
-    from gateway.app import GatewayState
+from gateway.state import GatewayState
 
 log = logging.getLogger("gateway")
 # A Twilio body larger than this is checked in a worker thread, never on the event loop.

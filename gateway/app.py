@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -43,6 +42,7 @@ from gateway.responses import (
 )
 from gateway.routes import Route, match
 from gateway.signatures import TwilioSignature
+from gateway.state import GatewayState
 from gateway.targets import REASON, raw_path, refused
 from services.common.app import stop_tasks
 from services.common.clock import Clock
@@ -74,23 +74,6 @@ SITE_UNAVAILABLE = (
 SITE_BUSY = SITE_UNAVAILABLE.replace(
     b"Sorry, this website is not working right now",
     b"Sorry, there have been too many requests from your connection. Try again in a minute")
-
-
-@dataclass
-class GatewayState:
-    settings: Settings
-    config: GatewaySettings
-    db: Database
-    keys: KeyStore
-    forwarder: Forwarder
-    client: ServiceClient
-    limits: RateLimits
-    twilio: TwilioSignature
-    openapi: OpenApiCache
-    metrics: ServiceMetrics
-    relay: OutboxRelay
-    clock: Clock
-    breakers: dict[str, Breaker]
 
 
 class Gateway:
@@ -135,10 +118,9 @@ class Gateway:
                                    self.settings.public_base_url),
             openapi=OpenApiCache(client),
             metrics=ServiceMetrics(client, cfg.metrics_cache_seconds), relay=relay, clock=clock,
-            breakers={name: Breaker() for name in SERVICES},
+            breakers={name: Breaker() for name in SERVICES}, identity=self.identity,
         )
-        app.state.gateway = self.state
-        app.state.identity = self.identity  # the report API admits signed-in coordinators
+        app.state.gateway = self.state  # read back, checked, by gateway.state.state_of
         self.identity.start(db, clock, self.state.limits.storage, client)
         tasks = [asyncio.create_task(relay.run_forever(), name="spool-relay"),
                  asyncio.create_task(relay.keep_tidy(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -11,21 +11,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway.metrics import may_read, render
+from gateway.state import GatewayState, state_of
 from services.common.errors import PROBLEM_BASE, PROBLEM_JSON
 from services.common.settings import SERVICES
 
 # The scope key under which the gateway leaves the request's source address for its pages.
 SOURCE = "livewell.source"
 
-if TYPE_CHECKING:
-    from gateway.app import GatewayState
-
 router = APIRouter(include_in_schema=False)
-
-
-def _state(request: Request) -> GatewayState:
-    state: GatewayState = request.app.state.gateway
-    return state
 
 
 @router.get("/healthz")
@@ -37,7 +30,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the gateway's database and every service (with its database) are ready."""
-    state = _state(request)
+    state = state_of(request)
 
     async def service_check(name: str) -> tuple[str, Any]:
         try:
@@ -64,7 +57,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics of the gateway and of every service, each sample labelled
     `service`: for the scraper's token or an admin key, or from loopback when no token is set
     (gateway.metrics)."""
-    state = _state(request)
+    state = state_of(request)
     address = request.scope.get(SOURCE, "unknown")
     if not (may_read(request.scope, address, state.config.metrics_token)
             or await _admin_key(request, state)):
@@ -86,7 +79,7 @@ async def _admin_key(request: Request, state: GatewayState) -> bool:
 @router.get("/openapi.json")
 async def openapi(request: Request) -> JSONResponse:
     """The public API of every service in one OpenAPI document."""
-    return JSONResponse(await _state(request).openapi.document())
+    return JSONResponse(await state_of(request).openapi.document())
 
 
 @router.get("/docs")

@@ -7,16 +7,13 @@ For a `staff` or `admin` API key, or a coordinator or admin signed in to the des
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from gateway.state import state_of
 from services.common.errors import ProblemError
 from services.common.figures_api import FiguresUnavailable, gather, parse_month
-
-if TYPE_CHECKING:
-    from gateway.app import GatewayState
-    from gateway.identity.gate import Identity
 
 PATH = "/api/v1/reports/monthly"
 KEY_ROLES = frozenset({"staff", "admin"})
@@ -26,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 async def _may_read(request: Request) -> None:
     """Admit a staff/admin key or a signed-in coordinator/admin; refuse anyone else."""
-    state: GatewayState = request.app.state.gateway
+    state = state_of(request)
     auth = request.headers.get("authorization", "")
     if auth:
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
@@ -39,8 +36,7 @@ async def _may_read(request: Request) -> None:
             raise ProblemError(403, "forbidden", "Forbidden",
                                "The monthly figures need a staff or admin key.")
         return
-    identity: Identity | None = getattr(request.app.state, "identity", None)
-    person = await identity.person(dict(request.scope["headers"])) if identity else None
+    person = await state.identity.person(dict(request.scope["headers"]))
     if person is None:
         raise ProblemError(401, "unauthorized", "Unauthorized",
                            "Send a staff or admin API key, or sign in to the desk.",
@@ -56,7 +52,7 @@ async def monthly(request: Request,
     """The month's figures as one JSON object (people are counted once across services)."""
     await _may_read(request)
     wanted = parse_month(month)
-    state: GatewayState = request.app.state.gateway
+    state = state_of(request)
     try:
         return await gather(state.client, wanted)
     except FiguresUnavailable as exc:

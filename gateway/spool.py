@@ -9,26 +9,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
 from gateway.proxy import Forwarder, Principal
 from gateway.routes import Route, match
+from gateway.state import GatewayState
 from services.common.context import request_id_var
 from services.common.http import ServiceResponse
 from services.common.kit_models import OutboxMixin
 from services.common.outbox import Sender, enqueue
-
-if TYPE_CHECKING:
-    from gateway.app import GatewayState
 
 log = logging.getLogger(__name__)
 
 
 async def keep(state: GatewayState, route: Route, path: str, query: str, content_type: str,
                body: bytes, principal: Principal) -> bool:
-    """Store the webhook for replay; False only when it could not be stored."""
+    """Store the webhook for replay; False only when it could not be stored.
+
+    Unit of work: the gateway keeps no session per request, and the webhook must be stored
+    (committed) before the caller is answered that it was accepted."""
     digest = hashlib.sha256(path.encode() + b"?" + query.encode() + b"\n" + body).hexdigest()
     try:
         async with state.db.sessionmaker() as session, session.begin():
