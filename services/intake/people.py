@@ -8,6 +8,7 @@ a new person and flags a possible match for staff to confirm; merges are explici
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,13 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.audit import audit
 from services.common.context import Actor
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, NotFound, invalid
 from services.common.ids import new_id
+from services.common.inbox import remember, seen
 from services.common.phone import person_number
 from services.intake import repository
-from services.intake.models import AuditEntry, Person
+from services.intake.models import AuditEntry, InboxEntry, Person, PossibleMatch
 
+log = logging.getLogger(__name__)
 Match = Literal["new", "exact", "possible"]
+_MATCHES: dict[str, Match] = {"new": "new", "exact": "exact", "possible": "possible"}
 STRONG = ("nhs_number", "phone", "email")
 _WEIGHTS = range(10, 1, -1)
 
@@ -128,6 +132,25 @@ async def resolve(session: AsyncSession, subject: Subject, now: datetime) -> Res
         if outcome is not None:
             return outcome
     raise Conflict("The person index is busy with the same person; retry.")
+
+
+async def resolve_for_referral(session: AsyncSession, *, referral_id: str, reference: str,
+                               subject: Subject, now: datetime) -> tuple[str, Match]:
+    """Step 2 of the spine: (person id, how they matched) for the subject of a referral, and
+    the referral remembered as theirs. Exact matches link; weaker ones get a new person flagged
+    as a possible match. Repeats of one referral give the first answer."""
+    key = f"resolve:{referral_id}"
+    done = await seen(session, InboxEntry, key)
+    if done is not None and done.response is not None:
+        return str(done.response["person_id"]), _MATCHES[str(done.response["match"])]
+    found = await resolve(session, subject, now)
+    await repository.add_link_if_new(session, {
+        "reference": reference, "referral_id": referral_id, "person_id": found.person_id,
+        "source": "partner", "urgency": None, "respond_by": None, "opened_at": now})
+    remember(session, InboxEntry, key, {"person_id": found.person_id, "match": found.match}, now)
+    log.info("person resolved", extra={"event": "person.resolved", "person_id": found.person_id,
+                                       "referral_id": referral_id, "status": found.match})
+    return found.person_id, found.match
 
 
 async def _resolve_once(session: AsyncSession, subject: Subject,
@@ -259,3 +282,34 @@ async def merge(session: AsyncSession, survivor_id: str, other_id: str, actor: A
     audit(session, AuditEntry, actor, "merged_into", "person", other.id, now)
     await session.flush()
     return survivor
+
+
+async def open_match(session: AsyncSession, match_id: str) -> PossibleMatch:
+    """A possible match still to settle (404 if unknown, 409 once merged or dismissed)."""
+    match = await repository.get_possible_match(session, match_id)
+    if match is None:
+        raise NotFound("possible match")
+    if match.status != "open":
+        raise Conflict("This possible match was already settled.", slug="match-settled")
+    return match
+
+
+async def dismiss_match(session: AsyncSession, match_id: str, actor: Actor,
+                        now: datetime) -> PossibleMatch:
+    """They are different people: the match is settled and stays settled (audited)."""
+    match = await open_match(session, match_id)
+    match.status, match.resolved_at = "dismissed", now
+    audit(session, AuditEntry, actor, "dismiss_match", "person", match.person_id, now)
+    return match
+
+
+async def merge_match(session: AsyncSession, match_id: str, keep: str, actor: Actor,
+                      now: datetime) -> PossibleMatch:
+    """Fold the other person of the match into `keep`, one of its two (a 422 otherwise)."""
+    match = await open_match(session, match_id)
+    if keep not in (match.person_id, match.candidate_id):
+        raise invalid(["body", "keep"], "keep one of the two people of this match")
+    other = match.candidate_id if keep == match.person_id else match.person_id
+    await merge(session, keep, other, actor, now)
+    match.status, match.resolved_at = "merged", now
+    return match

@@ -1,4 +1,5 @@
-"""Every query of the intake service (no commits: the request owns the transaction)."""
+"""Every query of the intake service (no commits: the request, the outbox handler or the call
+book's unit of work owns the transaction)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, desc, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Insert, desc, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.common.db import insert_for
 from services.common.phone import is_verified
@@ -78,6 +79,62 @@ async def contact_by_message_id(session: AsyncSession, message_id: str) -> Conta
 
 async def set_contact(session: AsyncSession, contact_id: str, **values: Any) -> None:
     await session.execute(update(Contact).where(Contact.id == contact_id).values(**values))
+
+
+# New calls (the call book's group commit: a connection, not a session, and many calls a
+# statement)
+
+# The person-index lookup joined to the insert; a CallSid recorded before returns nothing and
+# is looked up after. Both are one statement over arrays, the same text whatever the batch
+# size, so PostgreSQL keeps them prepared.
+_PG_RECORD_CALLS = text("""
+    INSERT INTO contact (id, channel, external_id, person_id, from_address, from_raw,
+                         from_verified, crisis, created_at, updated_at)
+    SELECT v.id, 'voice', v.sid, pi.person_id, v.phone, v.raw, v.verified, false, v.at, v.at
+    FROM unnest(CAST(:ids AS varchar[]), CAST(:sids AS varchar[]), CAST(:phones AS varchar[]),
+                CAST(:raws AS varchar[]), CAST(:verified AS boolean[]),
+                CAST(:ats AS timestamptz[])) AS v(id, sid, phone, raw, verified, at)
+    LEFT JOIN person_identifier pi ON pi.kind = 'phone' AND pi.value = v.phone
+    ON CONFLICT (channel, external_id) DO NOTHING
+    RETURNING external_id, person_id""")
+_PG_EARLIER_CALLS = text("""
+    SELECT external_id, person_id FROM contact
+    WHERE channel = 'voice' AND external_id = ANY(CAST(:sids AS varchar[]))""")
+_SQLITE_ADD_CALLS = (insert_for("sqlite", Contact).on_conflict_do_nothing()
+                     .returning(Contact.external_id))
+
+
+async def add_calls_pg(conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+                       ) -> dict[str, str | None]:
+    """PostgreSQL: insert the voice contacts not held yet, each with the person its number
+    belongs to; {CallSid: person id} of those this statement added."""
+    found = await conn.execute(_PG_RECORD_CALLS, {
+        "ids": [r["id"] for r in rows], "sids": [r["external_id"] for r in rows],
+        "phones": [r["from_address"] for r in rows], "raws": [r["from_raw"] for r in rows],
+        "verified": [r["from_verified"] for r in rows],
+        "ats": [r["created_at"] for r in rows]})
+    return {sid: person for sid, person in found}
+
+
+async def earlier_calls_pg(conn: AsyncConnection, sids: Sequence[str]) -> dict[str, str | None]:
+    """PostgreSQL: {CallSid: person id} of voice contacts recorded before (Twilio retried)."""
+    found = await conn.execute(_PG_EARLIER_CALLS, {"sids": list(sids)})
+    return {sid: person for sid, person in found}
+
+
+async def people_by_phone(conn: AsyncConnection, phones: set[str]) -> dict[str, str]:
+    """{E.164 number: person id} of the numbers the person index holds."""
+    if not phones:
+        return {}
+    found = await conn.execute(
+        select(PersonIdentifier.value, PersonIdentifier.person_id)
+        .where(PersonIdentifier.kind == "phone", PersonIdentifier.value.in_(phones)))
+    return {value: person_id for value, person_id in found}
+
+
+async def add_calls(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """SQLite: insert the voice contacts not held yet; the CallSids this statement added."""
+    return set((await conn.execute(_SQLITE_ADD_CALLS, list(rows))).scalars())
 
 
 # People

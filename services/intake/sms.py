@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Literal
 
 import aiohttp
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import enqueue
@@ -42,8 +41,9 @@ async def opt(session: AsyncSession, intake: Intake, sender: str | None, word: s
     return intake.replies.sms.stopped if word == "stop" else intake.replies.sms.started
 
 
-async def ask_notify(intake: Intake, form: Mapping[str, str]) -> dict[str, object] | None:
-    """Step 5 of the internal API: is this a key worker's reply? None when notify cannot say."""
+async def pass_to_notify(intake: Intake, form: Mapping[str, str]) -> dict[str, object] | None:
+    """Step 5 of the internal API: notify takes the text if it is a key worker's reply (and
+    acts on it: an ACCEPT accepts); its verdict, or None when notify cannot say now."""
     payload = {"from": form.get("From", ""), "body": form.get("Body", ""),
                "message_sid": form["MessageSid"]}
     try:
@@ -60,13 +60,12 @@ async def ask_notify(intake: Intake, form: Mapping[str, str]) -> dict[str, objec
     return resp.body
 
 
-async def defer_reply(session: AsyncSession, form: Mapping[str, str], now: datetime) -> None:
+async def enqueue_for_notify(session: AsyncSession, form: Mapping[str, str],
+                             now: datetime) -> None:
     """Notify is down but this looks like a worker's reply (ACCEPT/DECLINE or STOP): hand it
     over through the outbox."""
     key = f"reply:{form['MessageSid']}"
-    exists = await session.scalar(select(OutboxMessage.id)
-                                  .where(OutboxMessage.idempotency_key == key))
-    if exists is None:
+    if not await repository.outbox_key_taken(session, key):
         enqueue(session, OutboxMessage, key=key, target="notify", path="/internal/replies",
                 now=now, payload={"from": form.get("From", ""), "body": form.get("Body", ""),
                                   "message_sid": form["MessageSid"]})
@@ -89,3 +88,29 @@ async def from_person(session: AsyncSession, intake: Intake, form: Mapping[str, 
     if sender and await repository.is_opted_out(session, sender):
         return None
     return outcome.contact.reply
+
+
+async def receive(session: AsyncSession, intake: Intake, form: Mapping[str, str],
+                  now: datetime) -> str | None:
+    """One text to the single number; the reply to send back, if any.
+
+    STOP and START change the number's preference. Notify is offered every other text first:
+    a key worker's ACCEPT/DECLINE is its business and never a contact. Anything else from a
+    person becomes a contact."""
+    word = keyword(form.get("Body", ""))
+    if word is not None:
+        if word == "stop":
+            # A key worker opting out mid-handoff must reach notify, which alerts the duty
+            # coordinator and switches to calls; through the outbox if it cannot answer now.
+            stop_verdict = await pass_to_notify(intake, form)
+            if stop_verdict is None:
+                await enqueue_for_notify(session, form, now)
+        return await opt(session, intake, form.get("From"), word, now)
+    verdict = await pass_to_notify(intake, form)
+    if verdict is not None and verdict.get("handled"):
+        reply = verdict.get("reply")
+        return reply if isinstance(reply, str) else None
+    if verdict is None and REPLY_CODE.match(form.get("Body", "")):
+        await enqueue_for_notify(session, form, now)
+        return intake.replies.sms.reply_pending
+    return await from_person(session, intake, form, now)

@@ -17,9 +17,8 @@ from sqlalchemy import select
 from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
-from services.common.errors import Conflict, NotFound, invalid
 from services.intake import people, repository
-from services.intake.models import AuditEntry, Person, PersonIdentifier, PossibleMatch
+from services.intake.models import AuditEntry, Person, PersonIdentifier
 
 router = APIRouter(prefix="/api/v1/desk/matches", include_in_schema=False)
 
@@ -85,26 +84,12 @@ async def open_matches(session: SessionDep, actor: CoordinatorDep, clock: ClockD
         for m in shown if m.person_id in sides and m.candidate_id in sides])
 
 
-async def _open(session: SessionDep, match_id: str) -> PossibleMatch:
-    match = await repository.get_possible_match(session, match_id)
-    if match is None:
-        raise NotFound("possible match")
-    if match.status != "open":
-        raise Conflict("This possible match was already settled.", slug="match-settled")
-    return match
-
-
 @router.post("/{match_id}/merge", response_model=MatchView)
 async def merge(match_id: str, body: MergeChoice, session: SessionDep, actor: CoordinatorDep,
                 clock: ClockDep) -> MatchView:
     """Fold the other record into the one to keep (identifiers, contacts, referrals and
     callbacks move; the other points to it)."""
-    match = await _open(session, match_id)
-    if body.keep not in (match.person_id, match.candidate_id):
-        raise invalid(["body", "keep"], "keep one of the two people of this match")
-    other = match.candidate_id if body.keep == match.person_id else match.person_id
-    await people.merge(session, body.keep, other, actor, clock.now())
-    match.status, match.resolved_at = "merged", clock.now()
+    match = await people.merge_match(session, match_id, body.keep, actor, clock.now())
     sides = await _sides(session, [match.person_id, match.candidate_id])
     return MatchView(id=match.id, reasons=match.reasons, created_at=match.created_at,
                      person=sides[match.person_id], candidate=sides[match.candidate_id])
@@ -114,8 +99,5 @@ async def merge(match_id: str, body: MergeChoice, session: SessionDep, actor: Co
 async def dismiss(match_id: str, session: SessionDep, actor: CoordinatorDep,
                   clock: ClockDep) -> dict[str, str]:
     """They are different people: the match is settled and stays settled."""
-    match = await _open(session, match_id)
-    now = clock.now()
-    match.status, match.resolved_at = "dismissed", now
-    audit(session, AuditEntry, actor, "dismiss_match", "person", match.person_id, now)
+    match = await people.dismiss_match(session, match_id, actor, clock.now())
     return {"id": match.id, "status": match.status}

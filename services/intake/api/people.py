@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
-from services.common.errors import Conflict, NotFound
+from services.common.errors import NotFound
 from services.intake import people, repository
 from services.intake.models import AuditEntry, Contact, Person, PossibleMatch
 from services.intake.schemas import (
@@ -43,15 +43,7 @@ async def possible_matches(session: SessionDep, _: StaffDep) -> list[PossibleMat
 async def dismiss_match(match_id: str, session: SessionDep, actor: StaffDep,
                         clock: ClockDep) -> PossibleMatch:
     """Record that two people are different people (audited)."""
-    match = await repository.get_possible_match(session, match_id)
-    if match is None:
-        raise NotFound("possible match")
-    if match.status != "open":
-        raise Conflict("This possible match was already settled.", slug="match-settled")
-    now = clock.now()
-    match.status, match.resolved_at = "dismissed", now
-    audit(session, AuditEntry, actor, "dismiss_match", "person", match.person_id, now)
-    return match
+    return await people.dismiss_match(session, match_id, actor, clock.now())
 
 
 @router.get("/api/v1/people/{person_id}", response_model=PersonRead)

@@ -31,21 +31,4 @@ async def incoming_sms(request: Request, session: SessionDep, intake: IntakeDep,
     once the 999 / Samaritans / Shout numbers when it carries crisis language (which also raises
     an emergency referral and alerts the duty worker). Later texts join the open referral."""
     form = await twilio_form(request, "MessageSid")
-    now = clock.now()
-    word = sms.keyword(form.get("Body", ""))
-    if word is not None:
-        if word == "stop":
-            # A key worker opting out mid-handoff must reach notify, which alerts the duty
-            # coordinator and switches to calls; through the outbox if it cannot answer now.
-            stop_verdict = await sms.ask_notify(intake, form)
-            if stop_verdict is None:
-                await sms.defer_reply(session, form, now)
-        return _reply(await sms.opt(session, intake, form.get("From"), word, now))
-    verdict = await sms.ask_notify(intake, form)
-    if verdict is not None and verdict.get("handled"):
-        reply = verdict.get("reply")
-        return _reply(reply if isinstance(reply, str) else None)
-    if verdict is None and sms.REPLY_CODE.match(form.get("Body", "")):
-        await sms.defer_reply(session, form, now)
-        return _reply(intake.replies.sms.reply_pending)
-    return _reply(await sms.from_person(session, intake, form, now))
+    return _reply(await sms.receive(session, intake, form, clock.now()))
