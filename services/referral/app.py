@@ -12,7 +12,7 @@ from services.common.app import create_service_app
 from services.common.fhir_errors import FhirErrors
 from services.common.kit import Kit
 from services.common.settings import Settings
-from services.referral import figures, handlers
+from services.referral import deps, figures, handlers
 from services.referral.api import (
     board,
     desk,
@@ -25,12 +25,10 @@ from services.referral.api import (
     staff,
     webhooks,
 )
-from services.referral.deps import RULES
 from services.referral.directory import api as directory
 from services.referral.directory import desk_api as signposts
 from services.referral.models import KIT_MODELS
-from services.referral.rules import RulesStore, configured_rules_path
-from services.referral.webhooks import close_poster
+from services.referral.rules import configured_rules_path
 
 
 def create_app(settings: Settings | None = None, *, rules_path: Path | None = None) -> FastAPI:
@@ -39,12 +37,13 @@ def create_app(settings: Settings | None = None, *, rules_path: Path | None = No
 
     @asynccontextmanager
     async def setup(kit: Kit) -> AsyncIterator[None]:
-        kit.extras[RULES] = RulesStore(path)  # refuses to start on a broken rules file
-        handlers.install(kit)
+        own = deps.build(kit.settings, path)  # refuses to start on a broken rules file
+        kit.own = own
+        handlers.install(kit, own)
         try:
             yield
         finally:
-            await close_poster(kit)
+            await deps.close(own)
 
     app = create_service_app(
         service="referral",

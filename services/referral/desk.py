@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import Actor
@@ -20,6 +19,7 @@ from services.common.ids import new_id
 from services.referral import repository, timeline
 from services.referral.models import Referral, ReferralNote
 from services.referral.referrals import end_assignment
+from services.referral.webhooks import Announcer
 
 OUTCOMES_FILE = Path(__file__).parent / "data" / "outcomes.yaml"
 ATTEMPT_RESULTS = ("reached", "no_answer", "left_message", "wrong_number")
@@ -64,31 +64,27 @@ async def visible(session: AsyncSession, actor: Actor, reference: str, *,
 
 
 async def my_people(session: AsyncSession, actor: Actor) -> Sequence[Referral]:
-    stmt = select(Referral).where(Referral.status.in_(OPEN_HELD))
-    if not actor.sees_everyone:
-        stmt = stmt.where(Referral.keyworker_id == actor.keyworker_id)
-    return (await session.scalars(stmt.order_by(Referral.respond_by).limit(500))).all()
+    """Open referrals the actor holds (every open one for coordinators), soonest due first."""
+    return await repository.open_held(session, OPEN_HELD, everyone=actor.sees_everyone,
+                                      keyworker_id=actor.keyworker_id)
 
 
 async def earlier(session: AsyncSession, referral: Referral) -> Sequence[Referral]:
     """The person's other referrals, newest first: their story with the service."""
     if not referral.person_id:
         return []
-    stmt = (select(Referral).where(Referral.person_id == referral.person_id,
-                                   Referral.id != referral.id)
-            .order_by(Referral.created_at.desc()).limit(100))
-    return (await session.scalars(stmt)).all()
+    return await repository.others_of_person(session, referral.person_id, referral.id)
 
 
-async def record_attempt(session: AsyncSession, referral: Referral, result: str, by: str | None,
-                         now: datetime) -> None:
+async def record_attempt(session: AsyncSession, announcer: Announcer, referral: Referral,
+                         result: str, by: str | None, now: datetime) -> None:
     """One try to reach the person; the first "reached" moves the referral to `contacted`
     (the referrer sees it, their webhook fires)."""
     _open(referral)
     session.add(ReferralNote(id=new_id(), referral_id=referral.id, kind="attempt", text=result,
                              org=by, created_at=now))
     if result == "reached" and timeline.RANK[referral.status] < timeline.RANK["contacted"]:
-        await timeline.record(session, referral, "contacted", now, now)
+        await timeline.record_and_announce(session, announcer, referral, "contacted", now, now)
 
 
 def add_note(session: AsyncSession, referral: Referral, text: str, by: str | None,
@@ -98,11 +94,12 @@ def add_note(session: AsyncSession, referral: Referral, text: str, by: str | Non
                              org=by, created_at=now))
 
 
-async def close(session: AsyncSession, referral: Referral, outcome: str, now: datetime) -> None:
-    """Close with an outcome; keyperson frees the worker's place."""
+async def close(session: AsyncSession, announcer: Announcer, referral: Referral, outcome: str,
+                now: datetime) -> None:
+    """Close with an outcome (announced); keyperson frees the worker's place."""
     _open(referral)
     referral.outcome = outcome
-    await timeline.record(session, referral, "closed", now, now)
+    await timeline.record_and_announce(session, announcer, referral, "closed", now, now)
     end_assignment(session, referral, "closed", now)
 
 
@@ -119,10 +116,7 @@ async def holds_person(session: AsyncSession, keyworker_id: str, person_id: str)
     """A key worker may see a person's story once they accepted a referral of theirs."""
     if not keyworker_id or not person_id:
         return False
-    stmt = select(Referral.id).where(Referral.person_id == person_id,
-                                     Referral.keyworker_id == keyworker_id,
-                                     Referral.status.in_(HELD)).limit(1)
-    return (await session.scalar(stmt)) is not None
+    return await repository.holds_person(session, keyworker_id, person_id, HELD)
 
 
 PLAN_FIELDS = ("what_matters", "strengths", "goals", "who_helps", "next_review")

@@ -2,40 +2,35 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.http import ServiceResponse
 from services.common.kit import Kit
-from services.referral import referrals, repository, sla, timeline, webhooks
+from services.common.kit_models import OutboxMixin
+from services.referral import referrals, sla, webhooks
+from services.referral.deps import Referral
 
-log = logging.getLogger(__name__)
 
-
-def install(kit: Kit) -> None:
+def install(kit: Kit, own: Referral) -> None:
     """Register the reply handler, the SLA timers and the webhook sender on the relay."""
 
     async def person_resolved(session: AsyncSession, payload: dict[str, Any], body: Any) -> None:
-        referral = await repository.get_referral_for_update(session, payload["referral_id"])
-        if referral is None:
-            return
-        person_id = body.get("person_id") if isinstance(body, dict) else None
-        if isinstance(person_id, str) and 0 < len(person_id) <= 64:
-            referral.person_id = person_id
-        else:  # still route: a key worker can be found without the person's record
-            log.warning("intake answered without a usable person id",
-                        extra={"event": "referral.person_unresolved", "referral_id": referral.id})
-        if referral.status == "closed":
-            return  # withdrawn while intake was answering: nobody to assign
-        now = kit.clock.now()
-        if await timeline.record(session, referral, "routed", now, now):
-            referrals.request_assignment(session, referral, now)
-        log.info("referral routed", extra={"event": "referral.routed", "referral_id": referral.id,
-                                           "person_id": referral.person_id})
+        await referrals.person_resolved(session, own.announcer, kit.clock,
+                                        payload["referral_id"], body)
+
+    async def at_risk(session: AsyncSession, payload: dict[str, Any]) -> None:
+        await sla.at_risk(session, kit.clock, payload["referral_id"])
+
+    async def breach(session: AsyncSession, payload: dict[str, Any]) -> None:
+        await sla.breach(session, kit.clock, payload["referral_id"])
+
+    async def send_webhook(row: OutboxMixin) -> ServiceResponse:
+        # `own.poster` read at each delivery: tests swap in a fake after start-up.
+        return await webhooks.deliver(kit.db.sessionmaker, own.poster, kit.clock, row)
 
     kit.relay.reply_handlers[referrals.RESOLVE_HANDLER] = person_resolved
-    kit.relay.local_handlers.update(sla.handlers(kit.clock))
-    kit.relay.senders[webhooks.TARGET] = webhooks.make_sender(kit)
-    kit.extras.setdefault(webhooks.POSTER, webhooks.AiohttpPoster(
-        allow_loopback=kit.settings.webhook_allow_loopback))
+    kit.relay.local_handlers[sla.AT_RISK] = at_risk
+    kit.relay.local_handlers[sla.BREACH] = breach
+    kit.relay.senders[webhooks.TARGET] = send_webhook

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.clock import Clock
 from services.common.errors import Conflict, ProblemError
 from services.common.ids import new_id, new_reference
 from services.common.outbox import enqueue, priority_for
@@ -17,6 +19,9 @@ from services.referral import repository, sla, timeline
 from services.referral.models import IdempotentRequest, OutboxMessage, Referral, ReferralNote
 from services.referral.routing import Route, RoutingInput, RuleSet, decide
 from services.referral.schemas import ReferralCreate, ReferralCreated, SelfReferralCreate
+from services.referral.webhooks import Announcer
+
+log = logging.getLogger(__name__)
 
 RESOLVE_HANDLER = "person_resolved"
 SUBJECT_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email",
@@ -58,8 +63,8 @@ def _new_referral(*, route: Route, now: datetime, source: str, reference: str,
 
 
 async def submit_partner_referral(
-    session: AsyncSession, ruleset: RuleSet, body: ReferralCreate, *, org: str,
-    idempotency_key: str | None, now: datetime, source: str = "partner",
+    session: AsyncSession, ruleset: RuleSet, announcer: Announcer, body: ReferralCreate, *,
+    org: str, idempotency_key: str | None, now: datetime, source: str = "partner",
 ) -> Submitted:
     """Create a partner's referral once per `Idempotency-Key`; a repeat gets the first answer."""
     fingerprint = body_hash(body)
@@ -80,7 +85,7 @@ async def submit_partner_referral(
             raise Conflict("A request with this Idempotency-Key is in progress; retry it.")
         return _replay(earlier, fingerprint)
     session.add(referral)
-    await _start(session, referral, now)
+    await _start(session, announcer, referral, now)
     _request_person(session, referral, now)
     return Submitted(referral.id, answer, created=True)
 
@@ -95,9 +100,11 @@ def _replay(earlier: IdempotentRequest, fingerprint: str) -> Submitted:
     return Submitted(earlier.referral_id, earlier.response, created=False)
 
 
-async def _start(session: AsyncSession, referral: Referral, now: datetime) -> None:
-    """Timeline, SLA timers and (for an emergency) the crisis alert of a new referral."""
-    await timeline.record(session, referral, "received", now, now)
+async def _start(session: AsyncSession, announcer: Announcer, referral: Referral,
+                 now: datetime) -> None:
+    """Timeline (announced), SLA timers and (for an emergency) the crisis alert of a new
+    referral."""
+    await timeline.record_and_announce(session, announcer, referral, "received", now, now)
     sla.schedule(session, referral, now)
     if referral.urgency == "emergency" and referral.org is not None:
         # Intake alerts for its own crisis contacts as they arrive; partners' are alerted here.
@@ -127,7 +134,7 @@ def request_assignment(session: AsyncSession, referral: Referral, now: datetime)
                      "respond_by": referral.respond_by.isoformat(), "skills": skills})
 
 
-async def submit_self_referral(session: AsyncSession, ruleset: RuleSet,
+async def submit_self_referral(session: AsyncSession, ruleset: RuleSet, announcer: Announcer,
                                body: SelfReferralCreate, now: datetime) -> Referral:
     """Intake's self-referral: same routing, then straight to assignment (step 3)."""
     existing = await repository.get_by_reference(session, body.reference)
@@ -146,10 +153,32 @@ async def submit_self_referral(session: AsyncSession, ruleset: RuleSet,
         person_id=body.person_id, contact_id=body.contact_id)
     session.add(referral)
     await session.flush()
-    await _start(session, referral, now)
-    await timeline.record(session, referral, "routed", now, now)
+    await _start(session, announcer, referral, now)
+    await timeline.record_and_announce(session, announcer, referral, "routed", now, now)
     request_assignment(session, referral, now)
     return referral
+
+
+async def person_resolved(session: AsyncSession, announcer: Announcer, clock: Clock,
+                          referral_id: str, answer: Any) -> None:
+    """Intake's answer to step 2: keep the person's id, then route (announced) and ask for a
+    key worker (step 3)."""
+    referral = await repository.get_referral_for_update(session, referral_id)
+    if referral is None:
+        return
+    person_id = answer.get("person_id") if isinstance(answer, dict) else None
+    if isinstance(person_id, str) and 0 < len(person_id) <= 64:
+        referral.person_id = person_id
+    else:  # still route: a key worker can be found without the person's record
+        log.warning("intake answered without a usable person id",
+                    extra={"event": "referral.person_unresolved", "referral_id": referral.id})
+    if referral.status == "closed":
+        return  # withdrawn while intake was answering: nobody to assign
+    now = clock.now()
+    if await timeline.record_and_announce(session, announcer, referral, "routed", now, now):
+        request_assignment(session, referral, now)
+    log.info("referral routed", extra={"event": "referral.routed", "referral_id": referral.id,
+                                       "person_id": referral.person_id})
 
 
 _KNOWN_NEEDS = frozenset({"housing", "debt", "benefits", "employment", "isolation",
@@ -165,12 +194,12 @@ async def add_information(session: AsyncSession, referral: Referral, text: str,
     note = ReferralNote(id=new_id(), referral_id=referral.id, kind="information", text=text,
                         org=org, created_at=now)
     session.add(note)
-    await timeline.record(session, referral, "information_added", now, now)
+    timeline.record(session, referral, "information_added", now, now)  # not a status: untold
     return note
 
 
-async def withdraw(session: AsyncSession, referral: Referral, reason: str, org: str | None,
-                   now: datetime) -> ReferralNote:
+async def withdraw(session: AsyncSession, announcer: Announcer, referral: Referral, reason: str,
+                   org: str | None, now: datetime) -> ReferralNote:
     """The referrer withdraws: the referral closes with outcome `withdrawn` and the reason."""
     if referral.status == "closed":
         raise Conflict("This referral is already closed.", slug="referral-closed")
@@ -179,10 +208,25 @@ async def withdraw(session: AsyncSession, referral: Referral, reason: str, org: 
                         org=org, created_at=now)
     session.add(note)
     referral.outcome = "withdrawn"
-    await timeline.record(session, referral, "withdrawn", now, now, status="closed")
+    await timeline.record_and_announce(session, announcer, referral, "withdrawn", now, now,
+                                       status="closed")
     if was_assigning:
         end_assignment(session, referral, "withdrawn", now)
     return note
+
+
+async def record_staff_step(session: AsyncSession, announcer: Announcer, referral: Referral,
+                            event: str, outcome: str | None, at: datetime,
+                            now: datetime) -> None:
+    """Staff record that the person was contacted, or close the referral with an outcome
+    (announced); closing one that was being assigned tells keyperson it is over."""
+    closing = event == "closed" and referral.status != "closed"
+    was_assigning = timeline.RANK[referral.status] >= timeline.RANK["routed"]
+    if closing:
+        referral.outcome = outcome or "closed"
+    await timeline.record_and_announce(session, announcer, referral, event, at, now)
+    if closing and was_assigning:
+        end_assignment(session, referral, "closed", now)
 
 
 def end_assignment(session: AsyncSession, referral: Referral, how: str, now: datetime) -> None:

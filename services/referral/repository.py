@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import insert_for
@@ -82,6 +82,32 @@ async def timelines(session: AsyncSession,
     return out
 
 
+async def open_held(session: AsyncSession, statuses: Sequence[str], *, everyone: bool,
+                    keyworker_id: str | None) -> Sequence[Referral]:
+    """Referrals in `statuses` (everyone's, or of one key worker), soonest due first."""
+    stmt = select(Referral).where(Referral.status.in_(statuses))
+    if not everyone:
+        stmt = stmt.where(Referral.keyworker_id == keyworker_id)
+    return (await session.scalars(stmt.order_by(Referral.respond_by).limit(500))).all()
+
+
+async def others_of_person(session: AsyncSession, person_id: str,
+                           but: str) -> Sequence[Referral]:
+    """The person's referrals other than `but`, newest first (at most 100)."""
+    stmt = (select(Referral).where(Referral.person_id == person_id, Referral.id != but)
+            .order_by(Referral.created_at.desc()).limit(100))
+    return (await session.scalars(stmt)).all()
+
+
+async def holds_person(session: AsyncSession, keyworker_id: str, person_id: str,
+                       statuses: Collection[str]) -> bool:
+    """Whether the key worker has a referral of the person in one of `statuses`."""
+    stmt = select(Referral.id).where(Referral.person_id == person_id,
+                                     Referral.keyworker_id == keyworker_id,
+                                     Referral.status.in_(statuses)).limit(1)
+    return (await session.scalar(stmt)) is not None
+
+
 async def claim_idempotency_key(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Store a new `Idempotency-Key` unless the organisation used it before; True when stored.
 
@@ -108,6 +134,31 @@ async def sla_list(session: AsyncSession, *, state: str, now: datetime,
     else:
         stmt = stmt.where(Referral.sla_alert_at <= now, Referral.respond_by > now)
     return (await session.scalars(stmt.order_by(Referral.respond_by).limit(limit))).all()
+
+
+async def awaiting_counts(session: AsyncSession,
+                          now: datetime) -> tuple[int, datetime | None, int, int]:
+    """Of the referrals nobody has accepted: how many, the oldest's creation, how many are past
+    their alert point (not yet due) and how many past their deadline."""
+    count, oldest, at_risk, overdue = (await session.execute(select(
+        func.count(), func.min(Referral.created_at),
+        func.count().filter(Referral.sla_alert_at <= now, Referral.respond_by > now),
+        func.count().filter(Referral.respond_by <= now))
+        .where(Referral.status.in_(AWAITING_ACCEPTANCE)))).one()
+    return count, oldest, at_risk, overdue
+
+
+async def awaiting_soonest_due(session: AsyncSession, limit: int) -> Sequence[Referral]:
+    """The referrals nobody has accepted, soonest due first."""
+    stmt = (select(Referral).where(Referral.status.in_(AWAITING_ACCEPTANCE))
+            .order_by(Referral.respond_by, Referral.id).limit(limit))
+    return (await session.scalars(stmt)).all()
+
+
+async def orgs_with_webhooks(session: AsyncSession) -> frozenset[str]:
+    """The organisations with at least one active webhook."""
+    stmt = select(Webhook.org).where(Webhook.active.is_(True)).distinct()
+    return frozenset(await session.scalars(stmt))
 
 
 async def active_webhooks(session: AsyncSession, org: str) -> Sequence[Webhook]:

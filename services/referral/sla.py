@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,31 +40,26 @@ def awaiting_acceptance(referral: Referral) -> bool:
     return referral.status in repository.AWAITING_ACCEPTANCE
 
 
-Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+async def at_risk(session: AsyncSession, clock: Clock, referral_id: str) -> None:
+    """The at-risk timer ran: alert the duty coordinator if nobody has accepted yet."""
+    referral = await repository.get_referral_for_update(session, referral_id)
+    if referral is None or not awaiting_acceptance(referral):
+        return
+    now = clock.now()
+    referral.sla_alerted_at = now
+    alert(session, referral, "sla_at_risk", now)
+    log.warning("referral at risk of missing its deadline",
+                extra={"event": "sla.at_risk", "referral_id": referral.id,
+                       "urgency": referral.urgency})
 
 
-def handlers(clock: Clock) -> dict[str, Handler]:
-    """The relay's local handlers for the two timers."""
-
-    async def at_risk(session: AsyncSession, payload: dict[str, Any]) -> None:
-        referral = await repository.get_referral_for_update(session, payload["referral_id"])
-        if referral is None or not awaiting_acceptance(referral):
-            return
-        now = clock.now()
-        referral.sla_alerted_at = now
-        alert(session, referral, "sla_at_risk", now)
-        log.warning("referral at risk of missing its deadline",
-                    extra={"event": "sla.at_risk", "referral_id": referral.id,
-                           "urgency": referral.urgency})
-
-    async def breach(session: AsyncSession, payload: dict[str, Any]) -> None:
-        referral = await repository.get_referral_for_update(session, payload["referral_id"])
-        if referral is None or not awaiting_acceptance(referral):
-            return
-        now = clock.now()
-        referral.breached_at = now
-        alert(session, referral, "sla_breached", now)
-        log.error("referral missed its deadline", extra={
-            "event": "sla.breached", "referral_id": referral.id, "urgency": referral.urgency})
-
-    return {AT_RISK: at_risk, BREACH: breach}
+async def breach(session: AsyncSession, clock: Clock, referral_id: str) -> None:
+    """The deadline timer ran: record the breach and alert, if nobody has accepted yet."""
+    referral = await repository.get_referral_for_update(session, referral_id)
+    if referral is None or not awaiting_acceptance(referral):
+        return
+    now = clock.now()
+    referral.breached_at = now
+    alert(session, referral, "sla_breached", now)
+    log.error("referral missed its deadline", extra={
+        "event": "sla.breached", "referral_id": referral.id, "urgency": referral.urgency})

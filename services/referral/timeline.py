@@ -1,4 +1,5 @@
-"""Status moves forward only; every step is kept on the timeline and told to the referrer."""
+"""Status moves forward only; every step is kept on the timeline, and a move is told to the
+referrer's webhooks by whoever records it (`record_and_announce`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referral import webhooks
 from services.referral.models import Referral, ReferralEvent
+from services.referral.webhooks import Announcer
 
 # Declined and reassigned happen between assigned and accepted, possibly several times;
 # within one rank the later event wins.
@@ -23,16 +24,14 @@ def moves_forward(referral: Referral, status: str, at: datetime) -> bool:
     return new > current or (new == current and at >= referral.status_at)
 
 
-async def record(
+def record(
     session: AsyncSession, referral: Referral, event: str, at: datetime, now: datetime, *,
     status: str | None = None, keyworker_id: str | None = None,
 ) -> bool:
-    """Add `event` to the timeline; move the status if it is ahead. Returns whether it moved."""
-    if event == "reassigned" and RANK[referral.status] < RANK["assigned"]:
-        # Keyperson calls a key worker found on a retry (nobody fitted at first, then a shift
-        # started) a reassignment; the referrer was never told of an earlier one, and the
-        # timeline promises them an `assigned` step.
-        event = "assigned"
+    """Add `event` to the timeline; move the status if it is ahead. Returns whether it moved.
+
+    Tells nobody: a step that may move the status goes through `record_and_announce`."""
+    event = _as_recorded(referral, event)
     target = status or (event if event in RANK else None)
     moved = target is not None and moves_forward(referral, target, at)
     if moved and target is not None:
@@ -44,6 +43,27 @@ async def record(
     referral.updated_at = now
     session.add(ReferralEvent(referral_id=referral.id, event=event, status=referral.status,
                               at=at, recorded_at=now, keyworker_id=keyworker_id))
-    if moved:
-        await webhooks.announce(session, referral, event, at, now)
     return moved
+
+
+async def record_and_announce(
+    session: AsyncSession, announcer: Announcer, referral: Referral, event: str, at: datetime,
+    now: datetime, *, status: str | None = None, keyworker_id: str | None = None,
+) -> bool:
+    """`record`, and when the status moved, queue its delivery to the referrer's webhooks (the
+    event as recorded: a first `reassigned` is announced as `assigned`)."""
+    event = _as_recorded(referral, event)
+    moved = record(session, referral, event, at, now, status=status,
+                         keyworker_id=keyworker_id)
+    if moved:
+        await announcer.announce(session, referral, event, at, now)
+    return moved
+
+
+def _as_recorded(referral: Referral, event: str) -> str:
+    if event == "reassigned" and RANK[referral.status] < RANK["assigned"]:
+        # Keyperson calls a key worker found on a retry (nobody fitted at first, then a shift
+        # started) a reassignment; the referrer was never told of an earlier one, and the
+        # timeline promises them an `assigned` step.
+        return "assigned"
+    return event

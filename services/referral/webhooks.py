@@ -18,8 +18,6 @@ import logging
 import secrets
 import socket
 import time
-import weakref
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import ip_address
@@ -29,12 +27,14 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.event import listen
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from services.common.clock import Clock
+from services.common.errors import NotFound
 from services.common.http import ServiceResponse
-from services.common.kit import Kit
+from services.common.ids import new_id
 from services.common.kit_models import OutboxMixin
 from services.common.netguard import AddressRefused, why_not_public, why_not_public_host
 from services.common.outbox import enqueue
@@ -48,33 +48,8 @@ H_SIGNATURE = "X-Livewell-Signature"
 H_TIMESTAMP = "X-Livewell-Timestamp"
 H_DELIVERY = "X-Livewell-Delivery"
 
-
-# Which organisations have a webhook at all, per database, re-read every few seconds: most have
-# none, and every status change of every referral would otherwise ask. A webhook registered
-# through another replica receives changes from at most this long after it was registered.
+# How long the organisations with a webhook are trusted before they are read again.
 HOOKED_TTL_SECONDS = 5.0
-_hooked: weakref.WeakKeyDictionary[Engine, tuple[float, frozenset[str]]] = (
-    weakref.WeakKeyDictionary())
-
-
-async def _orgs_with_webhooks(session: AsyncSession) -> frozenset[str]:
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    cached = _hooked.get(engine)
-    if cached is not None and time.monotonic() - cached[0] < HOOKED_TTL_SECONDS:
-        return cached[1]
-    read_at = time.monotonic()
-    orgs = frozenset(await session.scalars(
-        select(Webhook.org).where(Webhook.active.is_(True)).distinct()))
-    _hooked[engine] = (read_at, orgs)
-    return orgs
-
-
-def webhooks_changed(session: AsyncSession) -> None:
-    """Call after committing a new or removed webhook: the next change reads them afresh."""
-    engine = session.get_bind()
-    if isinstance(engine, Engine):
-        _hooked.pop(engine, None)
 
 
 def new_secret() -> str:
@@ -114,26 +89,81 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-async def announce(session: AsyncSession, referral: Referral, event: str, at: datetime,
-                   now: datetime) -> None:
-    """Queue one delivery of this status change to each webhook of the referring organisation."""
-    if referral.org is None or referral.org not in await _orgs_with_webhooks(session):
-        return
-    for hook in await repository.active_webhooks(session, referral.org):
-        delivery = {
-            "type": "referral.status_changed",
-            "referral_id": referral.id,
-            "reference": referral.reference,
-            "external_reference": referral.external_reference,
-            "event": event,
-            "status": referral.status,
-            "outcome": referral.outcome,
-            "respond_by": referral.respond_by.isoformat(),
-            "at": at.isoformat(),
-        }
-        key = f"webhook:{hook.id}:{referral.id}:{event}:{at.isoformat()}"
-        enqueue(session, OutboxMessage, key=key[:200], target=TARGET, path=hook.url,
-                payload={"webhook_id": hook.id, "delivery": delivery}, now=now)
+class Announcer:
+    """Queues the deliveries of a status change to the referring organisation's webhooks.
+
+    It keeps which organisations have a webhook at all, re-read every `ttl` seconds: most have
+    none, and every status change of every referral would otherwise ask the database. A webhook
+    registered through another replica receives changes from at most this long after it was
+    registered; one registered or removed here is seen at once (`forget_on_commit`)."""
+
+    def __init__(self, ttl: float = HOOKED_TTL_SECONDS) -> None:
+        self._ttl = ttl
+        self._hooked: tuple[float, frozenset[str]] | None = None
+
+    async def _orgs_with_webhooks(self, session: AsyncSession) -> frozenset[str]:
+        cached = self._hooked
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        read_at = time.monotonic()
+        orgs = await repository.orgs_with_webhooks(session)
+        self._hooked = (read_at, orgs)
+        return orgs
+
+    def forget_on_commit(self, session: AsyncSession) -> None:
+        """Read the organisations afresh once `session` commits (a webhook added or removed):
+        forgetting before the commit could let a concurrent change re-read the old list."""
+        listen(session.sync_session, "after_commit", self._forget, once=True)
+
+    def _forget(self, _session: Session) -> None:
+        self._hooked = None
+
+    async def announce(self, session: AsyncSession, referral: Referral, event: str,
+                       at: datetime, now: datetime) -> None:
+        """Queue one delivery of this status change to each webhook of the referring
+        organisation."""
+        if referral.org is None or referral.org not in await self._orgs_with_webhooks(session):
+            return
+        for hook in await repository.active_webhooks(session, referral.org):
+            delivery = {
+                "type": "referral.status_changed",
+                "referral_id": referral.id,
+                "reference": referral.reference,
+                "external_reference": referral.external_reference,
+                "event": event,
+                "status": referral.status,
+                "outcome": referral.outcome,
+                "respond_by": referral.respond_by.isoformat(),
+                "at": at.isoformat(),
+            }
+            key = f"webhook:{hook.id}:{referral.id}:{event}:{at.isoformat()}"
+            enqueue(session, OutboxMessage, key=key[:200], target=TARGET, path=hook.url,
+                    payload={"webhook_id": hook.id, "delivery": delivery}, now=now)
+
+
+def register(session: AsyncSession, announcer: Announcer, *, org: str, url: str,
+             now: datetime) -> Webhook:
+    """A new webhook of `org` (its URL already checked), told to the announcer on commit."""
+    hook = Webhook(id=new_id(), org=org, url=url, secret=new_secret(), active=True,
+                   created_at=now)
+    session.add(hook)
+    announcer.forget_on_commit(session)
+    return hook
+
+
+async def own_webhook(session: AsyncSession, org: str, webhook_id: str) -> Webhook:
+    """An active webhook of `org`; anyone else's is indistinguishable from none."""
+    hook = await repository.get_webhook(session, webhook_id)
+    if hook is None or hook.org != org or not hook.active:
+        raise NotFound("webhook")
+    return hook
+
+
+def remove(session: AsyncSession, announcer: Announcer, hook: Webhook) -> None:
+    """Stop sending to `hook` (deliveries still queued for it become dead letters, not
+    retries), told to the announcer on commit."""
+    hook.active = False
+    announcer.forget_on_commit(session)
 
 
 class WebhookPoster(Protocol):
@@ -239,31 +269,26 @@ class RecordingPoster:
         return ServiceResponse(self.status, None, {})
 
 
-POSTER = "webhook_poster"
-
-
-async def close_poster(kit: Kit) -> None:
+async def close_poster(poster: WebhookPoster) -> None:
     """Close the delivery session at shutdown (the fakes tests install have nothing to close)."""
-    poster = kit.extras.get(POSTER)
     if isinstance(poster, AiohttpPoster):
         await poster.close()
 
 
-def make_sender(kit: Kit) -> Callable[[OutboxMixin], Awaitable[ServiceResponse]]:
-    """The relay's sender for `webhook` rows: look up the secret, sign, post."""
+async def deliver(sessionmaker: async_sessionmaker[AsyncSession], poster: WebhookPoster,
+                  clock: Clock, row: OutboxMixin) -> ServiceResponse:
+    """The relay's delivery of one `webhook` row: look up the secret, sign, post.
 
-    async def send(row: OutboxMixin) -> ServiceResponse:
-        payload: dict[str, Any] = row.payload
-        async with kit.db.sessionmaker() as session:
-            hook = await session.get(Webhook, payload["webhook_id"])
-        if hook is None or not hook.active:
-            return ServiceResponse(410, None, {})  # removed since: a dead letter, not a retry
-        body = json.dumps(payload["delivery"], separators=(",", ":"), sort_keys=True).encode()
-        timestamp = str(int(kit.clock.now().timestamp()))
-        headers = {"Content-Type": "application/json", H_TIMESTAMP: timestamp,
-                   H_SIGNATURE: sign(hook.secret, timestamp, body),
-                   H_DELIVERY: row.idempotency_key, "Idempotency-Key": row.idempotency_key}
-        poster: WebhookPoster = kit.extras[POSTER]
-        return await poster.post(row.path, body, headers)
-
-    return send
+    Unit of work: the relay hands a sender the row alone, outside any session, so the webhook
+    is read in a short session of its own (a read only, closed before the partner is called)."""
+    payload: dict[str, Any] = row.payload
+    async with sessionmaker() as session:
+        hook = await repository.get_webhook(session, payload["webhook_id"])
+    if hook is None or not hook.active:
+        return ServiceResponse(410, None, {})  # removed since: a dead letter, not a retry
+    body = json.dumps(payload["delivery"], separators=(",", ":"), sort_keys=True).encode()
+    timestamp = str(int(clock.now().timestamp()))
+    headers = {"Content-Type": "application/json", H_TIMESTAMP: timestamp,
+               H_SIGNATURE: sign(hook.secret, timestamp, body),
+               H_DELIVERY: row.idempotency_key, "Idempotency-Key": row.idempotency_key}
+    return await poster.post(row.path, body, headers)

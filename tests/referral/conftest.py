@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import shutil
 import sqlite3
@@ -18,9 +17,10 @@ from services.common.db import service_urls
 from services.common.http import ServiceResponse
 from services.common.kit_models import OutboxMixin
 from services.common.settings import Settings
-from services.referral import webhooks
+from services.referral import deps, webhooks
 from services.referral.app import create_app
 from tests.support.service import ServiceHarness, running_service
+from tests.support.stack import eventually
 
 SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "referral"
 
@@ -58,14 +58,12 @@ class Referral:
 
     async def until(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait for the relay to make `check()` truthy; fail the test if it never does."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("the outbox relay did not get there in time")
-            await asyncio.sleep(0.02)
+
+        async def checked() -> Any:
+            return check()
+
+        return await eventually(checked, timeout=timeout, interval=0.02,
+                                what="the outbox relay to get there")
 
     async def advance(self, seconds: float) -> None:
         resp = await self.client.post("/internal/clock/advance", json={"seconds": seconds})
@@ -92,7 +90,7 @@ async def referral(settings: Settings, tmp_path: Path) -> AsyncIterator[Referral
             for target in ("intake", "keyperson", "notify"):
                 harness.kit.relay.senders[target] = neighbours.sender(target)
             poster = webhooks.RecordingPoster()
-            harness.kit.extras[webhooks.POSTER] = poster
+            deps.of(harness.kit).poster = poster
             yield Referral(harness, neighbours, poster, rules_path)
     finally:
         # The kit cancels the outbox relay at shutdown, possibly mid-transaction; SQLAlchemy
@@ -108,17 +106,19 @@ async def _until_sqlite_unlocked(settings: Settings, timeout: float = 20.0) -> N
         return
     _, sync_url, _ = service_urls(settings, "referral")
     path = sync_url.removeprefix("sqlite:///")
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+
+    async def unlocked() -> bool:
         conn = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
-            return
+            return True
         except sqlite3.OperationalError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
+            pass
         finally:
             conn.close()
-        gc.collect()
-        await asyncio.sleep(0.05)
+        gc.collect()  # may finish off the stopped service's abandoned connection
+        return False
+
+    await eventually(unlocked, timeout=timeout, interval=0.05,
+                     what="the stopped service to release SQLite's write lock")

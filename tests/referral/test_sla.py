@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from services.common.ids import new_reference
 from services.referral.models import OutboxMessage
 from tests.referral.conftest import Referral as Service
 from tests.referral.factories import POLICE, STAFF, referral_body
+from tests.support.stack import eventually
 
 HOUR = 3600.0
 
@@ -23,12 +23,11 @@ async def _outbox_row(referral: Service, key: str) -> OutboxMessage | None:
 
 
 async def _until_delivered(referral: Service, key: str) -> None:
-    for _ in range(250):
+    async def delivered() -> bool:
         row = await _outbox_row(referral, key)
-        if row is not None and row.delivered_at is not None:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timer {key} never ran")
+        return row is not None and row.delivered_at is not None
+
+    await eventually(delivered, timeout=5, interval=0.02, what=f"timer {key} to run")
 
 
 async def _sla_ids(referral: Service, state: str) -> set[str]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.referral import webhooks
+from services.referral import deps, webhooks
 from services.referral.models import OutboxMessage
 from tests.referral.conftest import Referral as Service
 from tests.referral.factories import POLICE, referral_body
@@ -124,7 +124,7 @@ async def test_a_delivery_whose_host_resolves_inside_is_a_dead_letter(referral: 
     net = Network()
     poster = webhooks.AiohttpPoster(resolver=FakeDns({host: [["127.0.0.1"]]}),
                                     socket_factory=net.socket)
-    referral.harness.kit.extras[webhooks.POSTER] = poster
+    deps.of(referral.harness.kit).poster = poster
     try:
         org = key_headers(f"Rebinding Org {uuid.uuid4()}")
         await _register(referral, org, f"https://{host}/hook")

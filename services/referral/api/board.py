@@ -11,12 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
-from services.referral.models import Referral
-from services.referral.repository import AWAITING_ACCEPTANCE
+from services.referral import repository
 
 router = APIRouter(prefix="/api/v1/desk/board/referrals", include_in_schema=False)
 
@@ -46,14 +44,8 @@ class ReferralLane(BaseModel):
 async def lane(session: SessionDep, _: CoordinatorDep, clock: ClockDep,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ReferralLane:
     now = clock.now()
-    waiting = Referral.status.in_(AWAITING_ACCEPTANCE)
-    count, oldest, at_risk, overdue = (await session.execute(select(
-        func.count(), func.min(Referral.created_at),
-        func.count().filter(Referral.sla_alert_at <= now, Referral.respond_by > now),
-        func.count().filter(Referral.respond_by <= now)).where(waiting))).one()
-    rows = (await session.scalars(select(Referral).where(waiting)
-                                  .order_by(Referral.respond_by, Referral.id)
-                                  .limit(limit))).all()
+    count, oldest, at_risk, overdue = await repository.awaiting_counts(session, now)
+    rows = await repository.awaiting_soonest_due(session, limit)
     return ReferralLane(count=count, oldest_at=oldest, at_risk=at_risk, overdue=overdue,
                         items=[BoardReferral(
                             id=r.id, reference=r.reference, status=r.status,

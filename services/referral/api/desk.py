@@ -15,6 +15,7 @@ from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound, ProblemError
 from services.referral import desk, outreach, repository
+from services.referral.deps import ReferralDep
 from services.referral.directory import signposting
 from services.referral.models import AuditEntry, Referral
 
@@ -146,10 +147,10 @@ async def _acting(session: SessionDep, actor: Actor, reference: str) -> Referral
 
 @router.post("/referrals/{reference}/attempts", status_code=201)
 async def contact_attempt(reference: str, body: Attempt, session: SessionDep, actor: PersonDep,
-                          clock: ClockDep) -> dict[str, str]:
+                          clock: ClockDep, own: ReferralDep) -> dict[str, str]:
     r = await _acting(session, actor, reference)
     now = clock.now()
-    await desk.record_attempt(session, r, body.result, actor.person_id, now)
+    await desk.record_attempt(session, own.announcer, r, body.result, actor.person_id, now)
     audit(session, AuditEntry, actor, f"attempt:{body.result}", "referral", r.id, now)
     return {"status": r.status}
 
@@ -177,12 +178,12 @@ async def save_plan(reference: str, body: Plan, session: SessionDep, actor: Pers
 
 @router.post("/referrals/{reference}/close")
 async def close(reference: str, body: Close, session: SessionDep, actor: PersonDep,
-                clock: ClockDep) -> dict[str, str]:
+                clock: ClockDep, own: ReferralDep) -> dict[str, str]:
     r = await _acting(session, actor, reference)
     now = clock.now()
     if body.outcome == "signposted" and body.service_id:
         await signposting.name_on_close(session, r, body.service_id, actor, now)
-    await desk.close(session, r, body.outcome, now)
+    await desk.close(session, own.announcer, r, body.outcome, now)
     audit(session, AuditEntry, actor, "close", "referral", r.id, now)
     return {"status": r.status}
 

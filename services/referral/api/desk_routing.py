@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep
 from services.referral.api import routing
-from services.referral.deps import RulesDep
+from services.referral.deps import ReferralDep
 from services.referral.routing import URGENCIES
 from services.referral.schemas import DryRunRequest, RouteRead
 
@@ -48,9 +48,9 @@ class RulesRead(BaseModel):
 
 
 @router.get("", response_model=RulesRead)
-async def rules_in_force(_: CoordinatorDep, rules: RulesDep) -> RulesRead:
+async def rules_in_force(_: CoordinatorDep, own: ReferralDep) -> RulesRead:
     """The rules in force, each part in words as the YAML says it."""
-    current = rules.ruleset
+    current = own.rules.ruleset
     r = current.rules
     windows = []
     for urgency in reversed(URGENCIES):
@@ -65,7 +65,7 @@ async def rules_in_force(_: CoordinatorDep, rules: RulesDep) -> RulesRead:
         for loc in d.localities:
             localities.setdefault(loc, []).append(d.district)
     return RulesRead(
-        version=current.version, source=current.source.name, last_error=rules.last_error,
+        version=current.version, source=current.source.name, last_error=own.rules.last_error,
         windows=windows, risk_floors=dict(r.urgency.risk_floors),
         sla_alert_at=r.urgency.sla_alert_at, localities=dict(sorted(localities.items())),
         overrides=dict(r.localities.overrides), emergency_team=r.teams.emergency,
@@ -97,5 +97,5 @@ def human_window(window: timedelta) -> str:
 
 @router.post("/dry-run", response_model=RouteRead)
 async def dry_run(body: DryRunRequest, actor: CoordinatorDep, clock: ClockDep,
-                  rules: RulesDep) -> RouteRead:
-    return await routing.dry_run(body, actor, clock, rules)
+                  own: ReferralDep) -> RouteRead:
+    return await routing.dry_run(body, actor, clock, own)

@@ -18,7 +18,7 @@ from services.common.fhir_errors import FHIR_JSON, from_problem, issue_code, ope
 from services.referral import fhir, referrals
 from services.referral.api.common import org_of, visible_referral
 from services.referral.api.referrals import IdempotencyKey
-from services.referral.deps import RulesDep
+from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ _RESOURCE_DOC = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
              responses={201: _RESOURCE_DOC, 200: _RESOURCE_DOC, 422: _RESOURCE_DOC},
              openapi_extra={"requestBody": {"required": True, **_RESOURCE_DOC}})
 async def create_service_request(request: Request, session: SessionDep, actor: PartnerDep,
-                                 clock: ClockDep, rules: RulesDep,
+                                 clock: ClockDep, own: ReferralDep,
                                  idempotency_key: IdempotencyKey) -> Response:
     """Refer a person with a UK Core ServiceRequest (`application/fhir+json`).
 
@@ -86,8 +86,8 @@ async def create_service_request(request: Request, session: SessionDep, actor: P
     body = fhir.to_referral(raw)
     now = clock.now()
     result = await referrals.submit_partner_referral(
-        session, rules.ruleset, body, org=org_of(actor), idempotency_key=idempotency_key,
-        now=now, source="fhir")
+        session, own.rules.ruleset, own.announcer, body, org=org_of(actor),
+        idempotency_key=idempotency_key, now=now, source="fhir")
     referral = await visible_referral(session, actor, result.referral_id)
     audit(session, AuditEntry, actor, "create" if result.created else "replay", "referral",
           referral.id, now)

@@ -11,7 +11,7 @@ from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound
 from services.common.inbox import remember, seen
 from services.referral import referrals, repository, timeline
-from services.referral.deps import RulesDep
+from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry, InboxEntry
 from services.referral.schemas import (
     EventApplied,
@@ -27,13 +27,14 @@ DeliveryKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=2
 
 @router.post("", response_model=SelfReferralCreated)
 async def create_self_referral(body: SelfReferralCreate, session: SessionDep, actor: ActorDep,
-                               clock: ClockDep, rules: RulesDep,
+                               clock: ClockDep, own: ReferralDep,
                                idempotency_key: DeliveryKey = None) -> Any:
     """A self-referral from intake (voice, SMS, email), routed like a partner's."""
     if idempotency_key and (done := await seen(session, InboxEntry, idempotency_key)):
         return done.response
     now = clock.now()
-    referral = await referrals.submit_self_referral(session, rules.ruleset, body, now)
+    referral = await referrals.submit_self_referral(session, own.rules.ruleset, own.announcer,
+                                                    body, now)
     answer = SelfReferralCreated(
         referral_id=referral.id, reference=referral.reference,
         urgency=referral.urgency, respond_by=referral.respond_by,
@@ -46,7 +47,7 @@ async def create_self_referral(body: SelfReferralCreate, session: SessionDep, ac
 
 @router.post("/{referral_id}/events", response_model=EventApplied)
 async def record_event(referral_id: str, body: ReferralEventIn, session: SessionDep,
-                       actor: ActorDep, clock: ClockDep,
+                       actor: ActorDep, clock: ClockDep, own: ReferralDep,
                        idempotency_key: DeliveryKey = None) -> Any:
     """A step of the handoff (assigned, accepted, declined, reassigned, contacted, closed).
     Kept on the timeline; the status only ever moves forward."""
@@ -56,8 +57,8 @@ async def record_event(referral_id: str, body: ReferralEventIn, session: Session
     if referral is None:
         raise NotFound("referral")
     now = clock.now()
-    moved = await timeline.record(session, referral, body.event, body.at, now,
-                                  keyworker_id=body.keyworker_id)
+    moved = await timeline.record_and_announce(session, own.announcer, referral, body.event,
+                                               body.at, now, keyworker_id=body.keyworker_id)
     answer = EventApplied(referral_id=referral.id, status=referral.status,
                           applied=moved).model_dump(mode="json")
     if idempotency_key:

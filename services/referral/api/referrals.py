@@ -14,7 +14,7 @@ from services.common.deps import ClockDep, PartnerDep, SessionDep
 from services.common.errors import ProblemError, invalid
 from services.referral import referrals, repository
 from services.referral.api.common import org_of, partner_view, visible_referral
-from services.referral.deps import RulesDep
+from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry
 from services.referral.schemas import (
     InformationCreate,
@@ -60,7 +60,7 @@ IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
                                              "Idempotency-Key was used before with a "
                                              "different body. Nothing was changed."}})
 async def create_referral(body: ReferralCreate, session: SessionDep, actor: PartnerDep,
-                          clock: ClockDep, rules: RulesDep,
+                          clock: ClockDep, own: ReferralDep,
                           idempotency_key: IdempotencyKey) -> JSONResponse:
     """Refer a person to the Living Well Line.
 
@@ -72,7 +72,8 @@ async def create_referral(body: ReferralCreate, session: SessionDep, actor: Part
     """
     now = clock.now()
     result = await referrals.submit_partner_referral(
-        session, rules.ruleset, body, org=org_of(actor), idempotency_key=idempotency_key, now=now)
+        session, own.rules.ruleset, own.announcer, body, org=org_of(actor),
+        idempotency_key=idempotency_key, now=now)
     audit(session, AuditEntry, actor, "create" if result.created else "replay", "referral",
           result.referral_id, now)
     return JSONResponse(result.body, status_code=201 if result.created else 200)
@@ -173,12 +174,12 @@ async def add_information(referral_id: str, body: InformationCreate, session: Se
              responses={409: {"description": "The referral is already closed (withdrawn, or "
                                              "closed by its key worker); nothing changed."}})
 async def withdraw_referral(referral_id: str, body: WithdrawalCreate, session: SessionDep,
-                            actor: PartnerDep, clock: ClockDep) -> ReferralRead:
+                            actor: PartnerDep, clock: ClockDep, own: ReferralDep) -> ReferralRead:
     """Withdraw a referral, with your reason: it closes with outcome `withdrawn` and any key
     worker assignment is called off. A referral already closed answers 409."""
     referral = await visible_referral(session, actor, referral_id)
     now = clock.now()
-    await referrals.withdraw(session, referral, body.reason, actor.org, now)
+    await referrals.withdraw(session, own.announcer, referral, body.reason, actor.org, now)
     audit(session, AuditEntry, actor, "withdraw", "referral", referral.id, now)
     events = await repository.timelines(session, [referral.id])
     return partner_view(referral, events[referral.id])

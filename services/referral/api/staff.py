@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
 from services.common.errors import NotFound
-from services.referral import repository, timeline
+from services.referral import referrals, repository
 from services.referral.api.common import partner_view
+from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry
-from services.referral.referrals import end_assignment
 from services.referral.schemas import ReferralRead, RouteRead, SlaItem, StaffEventIn
 
 router = APIRouter(tags=["staff"])
@@ -49,20 +49,15 @@ async def referral_route(referral_id: str, session: SessionDep, actor: StaffDep,
 
 @router.post("/api/v1/referrals/{referral_id}/events", response_model=ReferralRead)
 async def record_step(referral_id: str, body: StaffEventIn, session: SessionDep,
-                      actor: StaffDep, clock: ClockDep) -> ReferralRead:
+                      actor: StaffDep, clock: ClockDep, own: ReferralDep) -> ReferralRead:
     """Record that the person was contacted, or close the referral with an outcome (staff
     only). The referrer sees the new status and, with a webhook, is told at once."""
     referral = await repository.get_referral_for_update(session, referral_id)
     if referral is None:
         raise NotFound("referral")
     now = clock.now()
-    closing = body.event == "closed" and referral.status != "closed"
-    was_assigning = timeline.RANK[referral.status] >= timeline.RANK["routed"]
-    if closing:
-        referral.outcome = body.outcome or "closed"
-    await timeline.record(session, referral, body.event, body.at or now, now)
-    if closing and was_assigning:
-        end_assignment(session, referral, "closed", now)
+    await referrals.record_staff_step(session, own.announcer, referral, body.event, body.outcome,
+                                      body.at or now, now)
     audit(session, AuditEntry, actor, f"event:{body.event}", "referral", referral.id, now)
     events = await repository.timelines(session, [referral.id])
     return partner_view(referral, events[referral.id])

@@ -11,9 +11,8 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound, ProblemError, invalid
-from services.referral.deps import RulesDep
+from services.referral.deps import ReferralDep
 from services.referral.directory import bundle, openreferral, repository, search
-from services.referral.directory.models import Taxonomy, TaxonomyTerm
 from services.referral.localities import LOCALITIES
 
 router = APIRouter(prefix="/openreferral", tags=["Network directory (Open Referral UK)"])
@@ -42,7 +41,7 @@ async def about() -> dict[str, Any]:
 
 @router.get("/services")
 async def services(
-    session: SessionDep, clock: ClockDep, rules: RulesDep, page: Page = 1,
+    session: SessionDep, clock: ClockDep, own: ReferralDep, page: Page = 1,
     per_page: PerPage = 50,
     taxonomy_term_id: Annotated[str | None, Query(
         max_length=300, description="A term's id, or a need's code such as `debt`.")] = None,
@@ -69,7 +68,7 @@ async def services(
             return _paged([], page, per_page)
     found = await repository.candidates(session, term_ids=term_ids, text=text or search_,
                                         language=lang)
-    districts = rules.ruleset.districts
+    districts = own.rules.ruleset.districts
     place = search.where(postcode, locality, districts)
     kept = search.narrow(found, place, districts, clock.now() if open_now else None)
     return _paged([openreferral.service_list_doc(c.service, c.organization) for c in kept],
@@ -97,7 +96,7 @@ async def taxonomies(session: SessionDep, page: Page = 1,
 @router.get("/taxonomies/{taxonomy_id}")
 async def taxonomy(taxonomy_id: str, session: SessionDep) -> dict[str, Any]:
     """One vocabulary with all its terms."""
-    found = await session.get(Taxonomy, taxonomy_id)
+    found = await repository.taxonomy(session, taxonomy_id)
     if found is None:
         raise NotFound("taxonomy")
     return openreferral.taxonomy_doc(found, await repository.terms(session, found.id))
@@ -114,7 +113,7 @@ async def taxonomy_terms(session: SessionDep, page: Page = 1, per_page: PerPage 
 
 @router.get("/taxonomy_terms/{term_id}")
 async def taxonomy_term(term_id: str, session: SessionDep) -> dict[str, Any]:
-    found = await session.get(TaxonomyTerm, term_id)
+    found = await repository.term(session, term_id)
     if found is None:
         raise NotFound("taxonomy term")
     return openreferral.term_doc(found)

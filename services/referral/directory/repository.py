@@ -151,6 +151,14 @@ async def taxonomies(session: AsyncSession) -> list[Taxonomy]:
     return list((await session.scalars(select(Taxonomy).order_by(Taxonomy.name))).all())
 
 
+async def taxonomy(session: AsyncSession, taxonomy_id: str) -> Taxonomy | None:
+    return await session.get(Taxonomy, taxonomy_id)
+
+
+async def term(session: AsyncSession, term_id: str) -> TaxonomyTerm | None:
+    return await session.get(TaxonomyTerm, term_id)
+
+
 async def terms(session: AsyncSession, taxonomy_id: str | None = None) -> list[TaxonomyTerm]:
     stmt = select(TaxonomyTerm).order_by(TaxonomyTerm.name, TaxonomyTerm.id)
     if taxonomy_id:
