@@ -8,14 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.common.db import JSONType, ServiceBase, new_metadata
+from services.common.db import JSONType
 from services.common.kit import KitModels
 from services.common.kit_models import AuditMixin, BigId, InboxMixin, OutboxMixin
+from services.referral.base import Base
 
-
-class Base(ServiceBase):
-    __abstract__ = True
-    metadata = new_metadata()
+# The network directory's tables share referral's metadata and Alembic history.
+from services.referral.directory import models as _directory_models  # noqa: F401
 
 
 class OutboxMessage(OutboxMixin, Base):
@@ -129,6 +128,3 @@ class Webhook(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
-
-# The network directory's tables share referral's metadata and Alembic history.
-from services.referral.directory import models as _directory_models  # noqa: E402,F401

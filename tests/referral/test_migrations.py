@@ -10,7 +10,8 @@ from sqlalchemy.pool import NullPool
 from services.common.db import connect_args, service_urls
 from services.common.migrations import upgrade
 from services.common.settings import Settings
-from services.referral.models import Base
+from services.referral import models  # noqa: F401 (every table on Base.metadata)
+from services.referral.base import Base
 
 
 def test_migrations_match_the_models(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.referral.models import Base
+from services.referral.base import Base
 
 
 def _extra() -> Mapped[dict[str, Any]]:

@@ -1,4 +1,5 @@
 from services.common.migrations import run_env
-from services.referral.models import Base
+from services.referral import models  # noqa: F401 (every table on Base.metadata)
+from services.referral.base import Base
 
 run_env(Base.metadata)
