@@ -23,10 +23,11 @@ import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.errors import ProblemError
+
 log = logging.getLogger(__name__)
 
 SHIPPED_RULES = Path(__file__).resolve().parents[1] / "referral" / "rules" / "routing.yaml"
-AREAS = "keyperson.areas"  # the AreaBook in the kit's extras
 HUB = "hub"  # where unclear and out-of-area referrals go: always a locality
 DEFAULT_LOCALITIES = frozenset({"north", "south_west", "south_east", HUB})
 DEFAULT_TEAMS = frozenset({"hub", "crisis_duty", "ips_alliance", "living_well_network"})
@@ -106,3 +107,18 @@ class AreaBook:
         return [(i, f"not a {what} routing gives a referral; one of "
                     + ", ".join(sorted(known)))
                 for i, v in enumerate(values) if v not in known]
+
+    def refuse_unknown(self, changes: dict[str, Any]) -> None:
+        """Refuse (422) a locality or team that routing never gives a referral: a typo would
+        leave the worker (or a shift) without work for ever. Every unknown value is named; a
+        shift's single `locality` or `team` is named without a position."""
+        errors: list[dict[str, Any]] = [
+            {"loc": [name, i], "msg": msg} for name in ("localities", "teams")
+            for i, msg in self.unknown(name, changes.get(name) or [])]
+        for one, many in (("locality", "localities"), ("team", "teams")):
+            if changes.get(one) is not None:
+                errors += [{"loc": [one], "msg": msg}
+                           for _, msg in self.unknown(many, [changes[one]])]
+        if errors:
+            raise ProblemError(422, "validation-error", "Invalid request",
+                               "; ".join(str(e["msg"]) for e in errors), errors)

@@ -15,14 +15,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.errors import Conflict, NotFound
+from services.common.audit import audit
+from services.common.context import Actor
+from services.common.errors import Conflict, NotFound, invalid
 from services.common.ids import new_id
 from services.keyperson import outbound
 from services.keyperson import repository as repo
-from services.keyperson.models import Assignment, KeyPersonLink
-from services.keyperson.ranking import NEEDS_SHIFT, Need, Ranking, WorkerFacts, rank
+from services.keyperson.models import Assignment, AuditEntry, KeyPersonLink, KeyWorker
+from services.keyperson.ranking import NEEDS_SHIFT, Candidate, Need, Ranking, WorkerFacts, rank
 from services.keyperson.repository import KeyWorkerNow, PersonContext, WorkerRow
-from services.keyperson.schemas import AssignmentRequest
+from services.keyperson.schemas import AssignmentRequest, ExplainRequest
 
 log = logging.getLogger(__name__)
 TOP = 20
@@ -230,7 +232,7 @@ def apply_choice(a: Assignment, choice: Choice, link_keyworker_id: str | None,
 
 
 def _announcements(a: Assignment, worker: WorkerRow | None, event: str,
-                   now: datetime) -> list[outbound.OutboxRow]:
+                   now: datetime) -> list[repo.OutboxRow]:
     rows = []
     if worker is not None:
         rows += [outbound.handoff(a, worker, now), outbound.referral_event(a, event, now)]
@@ -395,7 +397,8 @@ async def closed(session: AsyncSession, referral_id: str, now: datetime,
     return a
 
 
-async def retry(session: AsyncSession, referral_id: str, now: datetime) -> Assignment:
+async def retry(session: AsyncSession, referral_id: str, actor: Actor,
+                now: datetime) -> Assignment:
     """Staff ask for the ranking again (say a worker became free): the current holder, if
     any, lets go and the best candidate now gets a new handoff."""
     a = await _locked(session, referral_id)
@@ -403,7 +406,99 @@ async def retry(session: AsyncSession, referral_id: str, now: datetime) -> Assig
         raise Conflict("This referral is closed.", slug="referral-closed")
     await let_go(session, a)
     await reoffer(session, a, now)
+    audit(session, AuditEntry, actor, "reassign", "assignment", a.id, now)
     return a
+
+
+async def hand_to_chosen_worker(session: AsyncSession, referral_id: str, keyworker_id: str,
+                                actor: Actor, now: datetime) -> Assignment:
+    """A coordinator gives the referral to a worker of their choice: whoever holds it lets
+    go and that worker gets a new handoff. The worker must be active, present and below
+    their maximum; one who holds it already keeps it, with nothing sent."""
+    a = await _locked(session, referral_id)
+    if a.status == "closed":
+        raise Conflict("This referral is closed.", slug="referral-closed")
+    worker = await repo.get_keyworker(session, keyworker_id)
+    if worker is None or not worker.active:
+        raise invalid(["body", "keyworker_id"], "no active key worker with that id")
+    if worker.id in await repo.absent_now(session, now):
+        raise invalid(["body", "keyworker_id"], "this key worker is absent now")
+    if a.keyworker_id == worker.id and a.status in repo.HELD:
+        return a
+    await let_go(session, a)
+    if not await repo.take_capacity(session, worker.id, now):
+        raise Conflict("This key worker is at their maximum caseload.", slug="caseload-full")
+    a.attempt += 1
+    a.keyworker_id, a.status, a.via = worker.id, "offered", "coordinator"
+    a.reasons = ["chosen by a coordinator on the Hub board"]
+    a.accepted_at, a.cover_for, a.updated_at = None, None, now
+    await outbound.send(session, [outbound.handoff(a, WorkerRow.of(worker), now),
+                                  outbound.referral_event(a, "reassigned", now)])
+    audit(session, AuditEntry, actor, "assign_to", "assignment", a.id, now)
+    return a
+
+
+async def keep_cover(session: AsyncSession, referral_id: str, actor: Actor,
+                     now: datetime) -> Assignment:
+    """The person wishes to stay with the worker covering them: that worker becomes their
+    key person (at once if they accepted, else on accepting), so continuity no longer
+    returns them to the previous one."""
+    a = await _locked(session, referral_id)
+    if a.cover_for is None or a.keyworker_id is None or a.status not in ("offered", "accepted"):
+        raise Conflict("This referral is not held by a covering worker.")
+    a.cover_for, a.updated_at = None, now
+    if a.status == "accepted" and a.person_id is not None:
+        await set_link(session, a.person_id, a.keyworker_id, now)
+    audit(session, AuditEntry, actor, "keep_cover", "assignment", a.id, now)
+    return a
+
+
+async def read_as(session: AsyncSession, referral_id: str, actor: Actor,
+                  now: datetime) -> Assignment:
+    """One referral's assignment as it stands, the read recorded in the audit log."""
+    a = await repo.assignment_for(session, referral_id)
+    if a is None:
+        raise NotFound("assignment for that referral")
+    audit(session, AuditEntry, actor, "read", "assignment", a.id, now)
+    return a
+
+
+async def explain(session: AsyncSession, body: ExplainRequest, now: datetime) -> Choice:
+    """Who would be given a referral like this now, and why, changing nothing: with a
+    person, their key person and the workers holding them count as continuity."""
+    link = await repo.link_for(session, body.person_id) if body.person_id else None
+    holders = await repo.holders_of(session, body.person_id) if body.person_id else frozenset()
+    need = Need(body.locality, body.team, tuple(body.skills), body.urgency,
+                link.keyworker_id if link else None, holders=holders)
+    respond_by = body.respond_by or now + timedelta(hours=72)
+    return await choose(session, need, now, respond_by, dry_run=True)
+
+
+@dataclass
+class Standing:
+    """A referral's assignment with its candidates ranked again now (nothing changed), and
+    the workers those name."""
+
+    assignment: Assignment
+    ranked: list[Candidate]
+    excluded: dict[str, str]
+    workers: dict[str, KeyWorker]
+
+
+async def candidates_now(session: AsyncSession, referral_id: str, actor: Actor,
+                         now: datetime) -> Standing:
+    """Who holds the referral and who would be ranked for it now (the best `TOP`), with
+    the workers left out and why; the read is recorded in the audit log."""
+    a = await repo.assignment_for(session, referral_id)
+    if a is None:
+        raise NotFound("assignment for that referral")
+    need, _, _ = await settle_need(session, a, now)
+    choice = await choose(session, need, now, a.respond_by, dry_run=True)
+    ranked = choice.ranking.ordered[:TOP]
+    workers = await repo.workers_by_ids(
+        session, [c.keyworker_id for c in ranked] + list(choice.ranking.excluded))
+    audit(session, AuditEntry, actor, "read_candidates", "assignment", a.id, now)
+    return Standing(a, ranked, choice.ranking.excluded, workers)
 
 
 async def move_people_of(session: AsyncSession, keyworker_id: str, now: datetime) -> int:

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.figures import Month
 from services.common.figures_api import figures_router
-from services.keyperson.models import Assignment
+from services.keyperson import repository as repo
 
 
 async def continuity(session: AsyncSession, month: Month) -> dict[str, int]:
-    same = and_(Assignment.accepted_at.is_not(None),
-                Assignment.keyworker_id == Assignment.key_person_id)
-    stmt = select(func.count(), func.count().filter(same)).where(
-        Assignment.key_person_id.is_not(None),
-        Assignment.created_at >= month.start, Assignment.created_at < month.end)
-    returning, kept = (await session.execute(stmt)).one()
-    return {"returning_people": int(returning), "same_key_worker": int(kept)}
+    returning, kept = await repo.continuity_counts(session, month.start, month.end)
+    return {"returning_people": returning, "same_key_worker": kept}
 
 
 async def monthly(session: AsyncSession, month: Month) -> dict[str, Any]:

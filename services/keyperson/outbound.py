@@ -1,31 +1,22 @@
-"""What keyperson tells the other services, always through its outbox.
+"""What keyperson tells the other services about an assignment, always through its outbox.
 
-An assignment's events are rows built here and written by `send()` on the table itself,
-with the columns `enqueue()` writes; on PostgreSQL a new assignment goes in the same
-statement. The unit of work's flush of the same rows cost about as much CPU as all of an
-assignment's reads, and a round trip more.
+The rows are built here and written by `send()` through `repository.outbox`, with the
+columns `enqueue()` writes; on PostgreSQL a new assignment goes in the same statement (why
+this does not use `enqueue()` is said there).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, delete, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.outbox import enqueue, priority_for
+from services.common.outbox import priority_for
 from services.keyperson import repository as repo
-from services.keyperson.models import Assignment, OutboxMessage
-from services.keyperson.repository import WorkerRow
-
-OutboxRow = dict[str, Any]
-_outbox = cast(Table, OutboxMessage.__table__)
-_INSERT = insert(_outbox)
-_COLUMNS = ("idempotency_key", "target", "path", "payload", "reply_handler", "attempts",
-            "created_at", "next_attempt_at", "priority")
+from services.keyperson.models import Assignment
+from services.keyperson.repository import OutboxRow, WorkerRow
 
 
 def _row(key: str, target: str, path: str, payload: dict[str, Any],
@@ -40,32 +31,8 @@ def _row(key: str, target: str, path: str, payload: dict[str, Any],
 async def send(session: AsyncSession, rows: Sequence[OutboxRow],
                new: Assignment | None = None) -> None:
     """Add the rows to the outbox in the caller's transaction, and the `new` assignment
-    (kept out of the session) with them: one statement on PostgreSQL, two elsewhere. The
-    relay is woken after the commit, as after `enqueue()`."""
-    if new is not None and rows and session.get_bind().dialect.name == "postgresql":
-        params = repo.assignment_values(new, "a_")
-        for i, row in enumerate(rows):
-            params.update((f"o{i}_{key}", value) for key, value in row.items())
-        await session.execute(_with_assignment(len(rows)), params)
-        session.info["outbox_pending"] = True
-        return
-    if new is not None:
-        await repo.insert_assignment(session, new)
-    if rows:
-        await session.execute(_INSERT, list(rows))
-        session.info["outbox_pending"] = True
-
-
-@functools.lru_cache(maxsize=8)
-def _with_assignment(count: int) -> Insert:
-    """`count` outbox rows and, in a data-modifying WITH, one assignment, values bound (a
-    multi-row VALUES would be compiled again at every execution)."""
-    new = repo.assignment_insert("a_").cte("new_assignment")
-    rows = [select(*(bindparam(f"o{i}_{key}", type_=_outbox.c[key].type) for key in _COLUMNS))
-            for i in range(count)]
-    # Columns left out take their server defaults (a row's claim priority among them).
-    return (insert(_outbox).from_select(_COLUMNS, union_all(*rows), include_defaults=False)
-            .add_cte(new))
+    (kept out of the session) with them. Nothing leaves before the commit."""
+    await repo.write_announcements(session, rows, new)
 
 
 def handoff(a: Assignment, worker: WorkerRow, now: datetime) -> OutboxRow:
@@ -96,16 +63,4 @@ def nobody_fits(a: Assignment, now: datetime) -> OutboxRow:
 async def withdraw_nobody_fits(session: AsyncSession, referral_id: str) -> None:
     """A key worker holds the referral now: `nobody_fits` alerts not yet handed to notify
     would be stale, so they are not sent."""
-    await session.execute(delete(_outbox).where(
-        _outbox.c.idempotency_key.startswith(f"alert:nobody_fits:{referral_id}:",
-                                             autoescape=True),
-        _outbox.c.delivered_at.is_(None), _outbox.c.dead_at.is_(None)))
-
-
-def absence_timer(session: AsyncSession, absence_id: str, now: datetime, delay: float) -> None:
-    """Wake this service when an absence starts, to move the worker's people to cover."""
-    enqueue(session, OutboxMessage, key=f"absence:{absence_id}", target="local",
-            path=ABSENCE_STARTS, payload={"absence_id": absence_id}, now=now, delay=delay)
-
-
-ABSENCE_STARTS = "absence.starts"
+    await repo.delete_undelivered(session, f"alert:nobody_fits:{referral_id}:")

@@ -6,7 +6,7 @@ at its start), a worker is added or changed (areas, maximum, back to active), or
 ends (a timer at its end) or is cancelled. A try that finds nobody better changes nothing and
 sends nothing: the `nobody_fits` alert was raised once, when the referral first waited.
 Once a key worker holds the referral, the undelivered alert rows are withdrawn and the
-on-duty lookup behind an alert already in notify says it is superseded (api/internal.py).
+on-duty lookup behind an alert already in notify says it is superseded (`alert_superseded`).
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ async def settle(session: AsyncSession, a: Assignment, now: datetime) -> bool:
 
 async def retry_waiting(session: AsyncSession, now: datetime,
                         after: tuple[datetime, str] | None = None) -> int:
-    """Try one batch of waiting referrals; queue the next batch when this one was full."""
+    """Try one batch of waiting referrals (the retry timer); queue the next batch when this
+    one was full. Returns how many moved."""
     batch = await repo.waiting_assignments(session, BATCH, after)
     moved = 0
     for a in batch:
@@ -80,6 +81,9 @@ async def retry_waiting(session: AsyncSession, now: datetime,
     if len(batch) == BATCH:
         last = batch[-1]
         soon(session, now, payload={"after": [last.respond_by.isoformat(), last.id]})
+    if moved:
+        log.info("waiting referrals given a key worker or duty coordinator",
+                 extra={"event": "assignment.retry_waiting", "count": moved})
     return moved
 
 
@@ -89,3 +93,15 @@ def cursor(payload: dict[str, Any]) -> tuple[datetime, str] | None:
     if not isinstance(after, list) or len(after) != 2:
         return None
     return datetime.fromisoformat(str(after[0])), str(after[1])
+
+
+async def alert_superseded(session: AsyncSession, referral_id: str) -> bool:
+    """Whether a `nobody_fits` alert about the referral is stale: a key worker holds it now,
+    or it is closed. Notify then tells nobody of a problem that is over."""
+    a = await repo.assignment_for(session, referral_id)
+    if a is None or not (a.status == "closed" or (a.status in repo.HELD
+                                                  and a.via in KEY_WORKER_VIA)):
+        return False
+    log.info("nobody_fits alert superseded", extra={
+        "event": "alert.superseded", "referral_id": referral_id, "step": a.via})
+    return True

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 from tests.keyperson.factories import STAFF, Recorder, assign, request, worker
 from tests.support.service import ServiceHarness
+from tests.support.stack import eventually
 
 
 async def holding(harness: ServiceHarness, referral_id: str) -> dict[str, Any]:
@@ -70,12 +70,12 @@ async def test_a_future_absence_moves_people_when_it_starts(keyperson: ServiceHa
     assert resp.json()["reassigned"] == 0
     assert (await holding(keyperson, body["referral_id"]))["keyworker_id"] == key_worker["id"]
     keyperson.kit.clock.advance(2 * 3600 + 1)
-    for _ in range(100):
-        if (await holding(keyperson, body["referral_id"]))["keyworker_id"] == cover["id"]:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the absence timer did not hand the referral to cover")
+
+    async def with_cover() -> bool:
+        return bool((await holding(keyperson, body["referral_id"]))["keyworker_id"]
+                    == cover["id"])
+
+    await eventually(with_cover, what="the absence timer handing the referral to cover")
 
 
 async def test_the_person_may_keep_their_cover_as_key_person(keyperson: ServiceHarness) -> None:

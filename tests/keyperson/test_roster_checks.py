@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from services.keyperson.areas import AREAS, SHIPPED_RULES, AreaBook, read_areas
+from services.keyperson import deps
+from services.keyperson.areas import SHIPPED_RULES, AreaBook, read_areas
 from tests.keyperson.factories import STAFF, mobile, worker
 from tests.support.service import ServiceHarness
 
@@ -92,7 +93,7 @@ async def test_a_team_added_to_the_rules_file_is_accepted_without_a_restart(
     data = SHIPPED_RULES.parent.parent / "data" / "lambeth_localities.csv"
     text = SHIPPED_RULES.read_text().replace("../data/lambeth_localities.csv", str(data))
     rules.write_text(text)
-    keyperson.kit.extras[AREAS] = AreaBook(rules)
+    deps.of(keyperson.kit).areas = AreaBook(rules)
     c = keyperson.client
     body = {"name": "Youth Worker", "phone": mobile(), "teams": ["young_adults"]}
     assert (await c.post("/api/v1/keyworkers", headers=STAFF, json=body)).status_code == 422

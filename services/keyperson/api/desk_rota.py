@@ -1,21 +1,23 @@
 """The duty rota as a week for coordinators and admins signed in to the desk (key workers and
 keys get 403): every shift of the 7 days from a London date with its worker's name, the
 week's gaps per role and locality, and adding or removing a shift with the same rules and
-effects as the staff API (the same handlers, so a shift starting retries waiting referrals)."""
+effects as the staff API (the same domain functions, so a shift starting retries waiting
+referrals)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
 from services.keyperson import duty
 from services.keyperson import repository as repo
-from services.keyperson.api import rota
+from services.keyperson.api.rota import shift_read
+from services.keyperson.deps import KeypersonDep
 from services.keyperson.rota import DUTY_ROLES, LONDON, hours, to_london
 from services.keyperson.schemas import ShiftCreate, ShiftRead
 
@@ -59,7 +61,7 @@ async def week(session: SessionDep, _: CoordinatorDep, clock: ClockDep,
                                  end)
     return Week(
         starts=first,
-        shifts=[WeekShift(**rota.shift_read(s).model_dump(),
+        shifts=[WeekShift(**shift_read(s).model_dump(),
                           name=workers.get(s.keyworker_id, s.keyworker_id)) for s in shifts],
         gaps=sorted((WeekGap(role=r, locality=loc, starts_at=s, ends_at=e,
                              starts_local=to_london(s), ends_local=to_london(e),
@@ -71,12 +73,13 @@ async def week(session: SessionDep, _: CoordinatorDep, clock: ClockDep,
 
 
 @router.post("/shifts", status_code=status.HTTP_201_CREATED, response_model=ShiftRead)
-async def add_shift(body: ShiftCreate, request: Request, session: SessionDep,
+async def add_shift(body: ShiftCreate, own: KeypersonDep, session: SessionDep,
                     actor: CoordinatorDep, clock: ClockDep) -> ShiftRead:
-    return await rota.create_shift(body, request, session, actor, clock)
+    return shift_read(await duty.add_shift_and_retry_waiting(session, own.areas, body, actor,
+                                                             clock.now()))
 
 
 @router.delete("/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_shift(shift_id: str, session: SessionDep, actor: CoordinatorDep,
                        clock: ClockDep) -> None:
-    await rota.delete_shift(shift_id, session, actor, clock)
+    await duty.remove_shift(session, shift_id, actor, clock.now())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
@@ -12,8 +10,7 @@ from fastapi import APIRouter, Header
 from services.common import inbox
 from services.common.deps import ClockDep, SessionDep
 from services.common.errors import NotFound
-from services.keyperson import assignment, duty
-from services.keyperson import repository as repo
+from services.keyperson import assignment, duty, roster, waiting
 from services.keyperson.models import Assignment, InboxEntry
 from services.keyperson.rota import DutyRole
 from services.keyperson.schemas import (
@@ -27,7 +24,6 @@ from services.keyperson.schemas import (
     OnDutyNumbers,
 )
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=180)]
 
@@ -99,13 +95,8 @@ async def on_duty_numbers(session: SessionDep, clock: ClockDep, role: DutyRole =
     alert a key worker has made stale since — the referral is held by one, or closed —
     gets no numbers and `superseded: true`, so nobody is told of a problem that is over.
     """
-    if referral_id is not None:
-        a = await repo.assignment_for(session, referral_id)
-        if a is not None and (a.status == "closed" or (
-                a.status in repo.HELD and a.via in ("continuity", "ranking"))):
-            log.info("nobody_fits alert superseded", extra={
-                "event": "alert.superseded", "referral_id": referral_id, "step": a.via})
-            return OnDutyNumbers(numbers=[], superseded=True)
+    if referral_id is not None and await waiting.alert_superseded(session, referral_id):
+        return OnDutyNumbers(numbers=[], superseded=True)
     return OnDutyNumbers(numbers=await duty.dial_numbers(session, role, clock.now(), locality,
                                                          fallback))
 
@@ -115,31 +106,16 @@ async def key_worker_of(person_id: str, session: SessionDep,
                         clock: ClockDep) -> KeyWorkerOfPerson:
     """The person's key worker to put a call through to: their key person, or whoever covers
     while the key person is away; 404 when there is none."""
-    now = clock.now()
-    absent = await repo.absent_now(session, now)
-    ids: list[str] = []
-    link = await repo.link_for(session, person_id)
-    if link is not None:
-        ids.append(link.keyworker_id)
-    latest = await repo.latest_open_assignment(session, person_id)
-    if latest is not None and latest.keyworker_id is not None:
-        ids.append(latest.keyworker_id)
-    workers = await repo.workers_by_ids(session, ids)
-    for worker_id in ids:
-        worker = workers.get(worker_id)
-        if worker is not None and worker.active and worker.id not in absent:
-            on_duty = await repo.on_shift_between(session, [worker.id], now,
-                                                   now + timedelta(microseconds=1))
-            return KeyWorkerOfPerson(keyworker_id=worker.id, phone=worker.phone,
-                                     on_duty=bool(on_duty))
-    raise NotFound("key worker for that person")
+    found = await duty.key_worker_to_call(session, person_id, clock.now())
+    if found is None:
+        raise NotFound("key worker for that person")
+    worker, on_duty = found
+    return KeyWorkerOfPerson(keyworker_id=worker.id, phone=worker.phone, on_duty=on_duty)
 
 
 @router.get("/keyworkers/{keyworker_id}", response_model=KeyWorkerContact)
 async def keyworker_contact(keyworker_id: str, session: SessionDep) -> KeyWorkerContact:
     """A worker's current contact details (for notify)."""
-    worker = await repo.get_keyworker(session, keyworker_id)
-    if worker is None:
-        raise NotFound("key worker")
+    worker = await roster.get_worker(session, keyworker_id)
     return KeyWorkerContact(id=worker.id, phone=worker.phone, email=worker.email,
                             active=worker.active)

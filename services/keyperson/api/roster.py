@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, status
 
-from services.common.audit import audit
-from services.common.deps import ClockDep, SessionDep, StaffDep, kit_of
-from services.common.errors import NotFound, ProblemError
-from services.common.ids import new_id
-from services.keyperson import assignment, outbound, waiting
+from services.common.deps import ClockDep, SessionDep, StaffDep
 from services.keyperson import repository as repo
-from services.keyperson.areas import AREAS, AreaBook
-from services.keyperson.models import Absence, AuditEntry, KeyWorker
+from services.keyperson import roster
+from services.keyperson.deps import KeypersonDep
+from services.keyperson.models import KeyWorker
 from services.keyperson.schemas import (
     AbsenceCreate,
     AbsenceRead,
@@ -25,52 +21,6 @@ from services.keyperson.schemas import (
 
 router = APIRouter(prefix="/api/v1/keyworkers", tags=["key workers"])
 
-
-async def _worker(session: SessionDep, keyworker_id: str) -> KeyWorker:
-    worker = await repo.get_keyworker(session, keyworker_id)
-    if worker is None:
-        raise NotFound("key worker")
-    return worker
-
-
-# Fields whose change may let a waiting referral fit this worker now.
-_FITS = frozenset({"localities", "teams", "max_caseload", "active"})
-
-
-def check_areas(request: Request, changes: dict[str, Any]) -> None:
-    """Refuse a locality or team that routing never gives a referral: a typo would leave
-    the worker (or a shift) without work for ever. Every unknown value is named; a shift's
-    single `locality` or `team` is named without a position."""
-    book: AreaBook = kit_of(request).extras[AREAS]
-    errors: list[dict[str, Any]] = [
-        {"loc": [name, i], "msg": msg} for name in ("localities", "teams")
-        for i, msg in book.unknown(name, changes.get(name) or [])]
-    for one, many in (("locality", "localities"), ("team", "teams")):
-        if changes.get(one) is not None:
-            errors += [{"loc": [one], "msg": msg}
-                       for _, msg in book.unknown(many, [changes[one]])]
-    if errors:
-        raise ProblemError(422, "validation-error", "Invalid request",
-                           "; ".join(str(e["msg"]) for e in errors), errors)
-
-
-def _phone_taken() -> ProblemError:
-    msg = ("another active key worker has this mobile: replies from it could not be told "
-           "apart")
-    return ProblemError(409, "phone-in-use", "Conflict", msg, [{"loc": ["phone"], "msg": msg}])
-
-
-async def _flush_phone(session: SessionDep) -> None:
-    """Write now, so that a concurrent worker with the same mobile (the database's unique
-    index on active workers' phones) is refused as such, not as a generic conflict."""
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        if "phone" in str(exc.orig).lower():
-            raise _phone_taken() from exc
-        raise
-
-
 PHONE_TAKEN: dict[int | str, dict[str, Any]] = {409: {
     "description": "Another active key worker has this mobile (`errors` names `phone`), or a "
                    "concurrent change."}}
@@ -78,7 +28,7 @@ PHONE_TAKEN: dict[int | str, dict[str, Any]] = {409: {
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyWorkerRead,
              responses=PHONE_TAKEN)
-async def create_keyworker(body: KeyWorkerCreate, request: Request, session: SessionDep,
+async def create_keyworker(body: KeyWorkerCreate, own: KeypersonDep, session: SessionDep,
                            actor: StaffDep, clock: ClockDep) -> KeyWorker:
     """Add a key worker to the roster. The mobile number is stored in E.164 and belongs to
     one active worker only (409 naming `phone` otherwise: their reply codes would mix);
@@ -86,18 +36,7 @@ async def create_keyworker(body: KeyWorkerCreate, request: Request, session: Ses
     ones routing gives (422 naming the field otherwise); `skills` (such as `lang:pl`) are
     matched against what a referral needs. Referrals waiting for a key worker are then
     tried again."""
-    check_areas(request, body.model_dump())
-    if await repo.phone_in_use(session, body.phone):
-        raise _phone_taken()
-    now = clock.now()
-    worker = KeyWorker(id=new_id(), caseload=0, active=True, last_assigned_at=None,
-                       created_at=now, updated_at=now, **body.model_dump())
-    repo.add(session, worker)
-    await _flush_phone(session)
-    await repo.set_areas(session, worker)
-    audit(session, AuditEntry, actor, "create", "keyworker", worker.id, now)
-    waiting.soon(session, now)
-    return worker
+    return await roster.add_worker_and_reassign(session, own.areas, body, actor, clock.now())
 
 
 @router.get("", response_model=list[KeyWorkerRead])
@@ -110,38 +49,18 @@ async def list_keyworkers(session: SessionDep, _: StaffDep,
 @router.get("/{keyworker_id}", response_model=KeyWorkerRead)
 async def get_keyworker(keyworker_id: str, session: SessionDep, _: StaffDep) -> KeyWorker:
     """One key worker, with their current caseload."""
-    return await _worker(session, keyworker_id)
+    return await roster.get_worker(session, keyworker_id)
 
 
 @router.patch("/{keyworker_id}", response_model=KeyWorkerRead, responses=PHONE_TAKEN)
-async def update_keyworker(keyworker_id: str, body: KeyWorkerUpdate, request: Request,
+async def update_keyworker(keyworker_id: str, body: KeyWorkerUpdate, own: KeypersonDep,
                            session: SessionDep, actor: StaffDep,
                            clock: ClockDep) -> KeyWorker:
     """Change some fields of a key worker (checked as when adding one). Setting `active` to
     false moves their open referrals to other workers, as `DELETE` does; a change that may
     let a waiting referral fit them has it tried again."""
-    now = clock.now()
-    worker = await _worker(session, keyworker_id)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    check_areas(request, changes)
-    phone = changes.get("phone") or worker.phone
-    active = changes.get("active", worker.active) is not False
-    if active and await repo.phone_in_use(session, phone, besides=worker.id):
-        raise _phone_taken()
-    for name, value in changes.items():
-        if value is not None or name == "email":
-            setattr(worker, name, value)
-    worker.updated_at = now
-    if "localities" in changes or "teams" in changes:
-        await repo.set_areas(session, worker)
-    await _flush_phone(session)
-    if changes.get("active") is False:
-        await assignment.move_people_of(session, worker.id, now)
-    elif _FITS & changes.keys():
-        waiting.soon(session, now)
-    audit(session, AuditEntry, actor, "update", "keyworker", worker.id, now)
-    await session.refresh(worker)
-    return worker
+    return await roster.update_worker_and_reassign(session, own.areas, keyworker_id, body,
+                                                   actor, clock.now())
 
 
 @router.delete("/{keyworker_id}", response_model=KeyWorkerRead)
@@ -149,15 +68,7 @@ async def deactivate_keyworker(keyworker_id: str, session: SessionDep, actor: St
                                clock: ClockDep) -> KeyWorker:
     """Take a worker off the roster: they get no new referrals and their open referrals are
     handed to other workers. The record and its history are kept (`active: false`)."""
-    now = clock.now()
-    worker = await _worker(session, keyworker_id)
-    if worker.active:
-        worker.active, worker.updated_at = False, now
-        await session.flush()
-        await assignment.move_people_of(session, worker.id, now)
-        audit(session, AuditEntry, actor, "deactivate", "keyworker", worker.id, now)
-    await session.refresh(worker)
-    return worker
+    return await roster.deactivate_and_reassign(session, keyworker_id, actor, clock.now())
 
 
 @router.post("/{keyworker_id}/absences", status_code=status.HTTP_201_CREATED,
@@ -168,22 +79,8 @@ async def add_absence(keyworker_id: str, body: AbsenceCreate, session: SessionDe
     offered referrals or dialled from the rota. When the absence starts (at once if it already
     has) their open referrals are handed to cover with new handoffs; the person's key person
     stays the same, so continuity returns when the worker is back."""
-    now = clock.now()
-    worker = await _worker(session, keyworker_id)
-    absence = Absence(id=new_id(), keyworker_id=worker.id, kind=body.kind,
-                      starts_at=body.starts_at, ends_at=body.ends_at, created_at=now)
-    repo.add(session, absence)
-    await session.flush()
-    moved = 0
-    if absence.starts_at <= now < absence.ends_at:
-        moved = await assignment.move_people_of(session, worker.id, now)
-    elif absence.starts_at > now:
-        outbound.absence_timer(session, absence.id, now,
-                               (absence.starts_at - now).total_seconds())
-    if absence.ends_at > now:  # back at work: what waited for a key worker is tried again
-        waiting.soon(session, now, delay=(absence.ends_at - now).total_seconds(),
-                     key=f"absence:{absence.id}:ends")
-    audit(session, AuditEntry, actor, "create", "absence", absence.id, now)
+    absence, moved = await roster.add_absence_and_reassign(session, keyworker_id, body, actor,
+                                                           clock.now())
     return AbsenceRead.model_validate(absence).model_copy(update={"reassigned": moved})
 
 
@@ -191,8 +88,8 @@ async def add_absence(keyworker_id: str, body: AbsenceCreate, session: SessionDe
 async def list_absences(keyworker_id: str, session: SessionDep,
                         _: StaffDep) -> list[AbsenceRead]:
     """A worker's absences, earliest first."""
-    await _worker(session, keyworker_id)
-    return [AbsenceRead.model_validate(a) for a in await repo.absences_of(session, keyworker_id)]
+    return [AbsenceRead.model_validate(a)
+            for a in await roster.absences_of(session, keyworker_id)]
 
 
 @router.delete("/{keyworker_id}/absences/{absence_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -200,10 +97,5 @@ async def delete_absence(keyworker_id: str, absence_id: str, session: SessionDep
                          actor: StaffDep, clock: ClockDep) -> None:
     """Cancel an absence (the worker is available again). Referrals already handed to
     cover stay with cover; referrals waiting for a key worker are tried again."""
-    absence = await repo.get_absence(session, absence_id)
-    if absence is None or absence.keyworker_id != keyworker_id:
-        raise NotFound("absence")
-    now = clock.now()
-    await session.delete(absence)
-    waiting.soon(session, now)
-    audit(session, AuditEntry, actor, "delete", "absence", absence_id, now)
+    await roster.cancel_absence_and_reassign(session, keyworker_id, absence_id, actor,
+                                             clock.now())

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
-from services.common.errors import NotFound, invalid
-from services.common.ids import new_id
-from services.keyperson import duty, waiting
+from services.common.errors import invalid
+from services.keyperson import duty
 from services.keyperson import repository as repo
-from services.keyperson.api.roster import check_areas
-from services.keyperson.models import AuditEntry, Shift
+from services.keyperson.deps import KeypersonDep
+from services.keyperson.models import Shift
 from services.keyperson.rota import DUTY_ROLES, DutyRole, hours, to_london, to_utc
 from services.keyperson.schemas import Coverage, Gap, OnDuty, ShiftCreate, ShiftRead
 
@@ -31,25 +29,15 @@ def shift_read(s: Shift) -> ShiftRead:
 
 
 @router.post("/shifts", status_code=status.HTTP_201_CREATED, response_model=ShiftRead)
-async def create_shift(body: ShiftCreate, request: Request, session: SessionDep,
+async def create_shift(body: ShiftCreate, own: KeypersonDep, session: SessionDep,
                        actor: StaffDep, clock: ClockDep) -> ShiftRead:
     """Put a worker on the rota for one shift (at most 24 hours). Times with an offset are
     taken as given; times without one are London wall time, so `2027-03-28T00:00` to
     `2027-03-28T08:00` is a 7-hour night across the spring clock change. Everything is
     stored and returned in UTC, with the London time alongside. When the shift starts,
     referrals still waiting for a key worker are tried again."""
-    check_areas(request, body.model_dump())
-    worker = await repo.get_keyworker(session, body.keyworker_id)
-    if worker is None or not worker.active:
-        raise invalid(["keyworker_id"], "no active key worker with that id")
-    now = clock.now()
-    shift = Shift(id=new_id(), created_at=now, **body.model_dump())
-    repo.add(session, shift)
-    if shift.ends_at > now:  # when it starts, referrals waiting for a key worker are tried
-        waiting.soon(session, now, delay=max((shift.starts_at - now).total_seconds(), 0.0),
-                     key=f"shift:{shift.id}:starts")
-    audit(session, AuditEntry, actor, "create", "shift", shift.id, now)
-    return shift_read(shift)
+    return shift_read(await duty.add_shift_and_retry_waiting(session, own.areas, body, actor,
+                                                             clock.now()))
 
 
 @router.get("/shifts", response_model=list[ShiftRead])
@@ -72,11 +60,7 @@ async def list_shifts(session: SessionDep, _: StaffDep, clock: ClockDep,
 async def delete_shift(shift_id: str, session: SessionDep, actor: StaffDep,
                        clock: ClockDep) -> None:
     """Take a shift off the rota."""
-    shift = await repo.get_shift(session, shift_id)
-    if shift is None:
-        raise NotFound("shift")
-    await session.delete(shift)
-    audit(session, AuditEntry, actor, "delete", "shift", shift_id, clock.now())
+    await duty.remove_shift(session, shift_id, actor, clock.now())
 
 
 @router.get("/on-duty", response_model=list[OnDuty])

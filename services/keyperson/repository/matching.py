@@ -1,8 +1,9 @@
 """The reads and capacity writes of one assignment: the person's context, candidates in the
 ranking's own order, and a worker's place taken, counted again, or a person serialised.
 
-Kept apart from `repository` (which re-exports them) because these are the statements on the
-assignment's hot path, built once and measured by `bench/assignment.py`.
+Kept apart from the other queries because these are the statements on the assignment's hot
+path, built once (the `lru_cache`s below hold compiled shapes, nothing that changes what a
+query answers) and measured by `bench/assignment.py`.
 """
 
 from __future__ import annotations
