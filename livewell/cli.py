@@ -1,21 +1,38 @@
-"""`livewell`: run, migrate and operate the Living Well Line."""
+"""`livewell`: run, migrate and operate the Living Well Line.
+
+`livewell run` imports this module and lives as long as the system, so what only one command
+needs and weighs much (Alembic with every service's migrations, uvicorn and a whole service,
+the routing rules' checker, the Twilio mock) is imported inside that command.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
+
+from gateway import keys
+from gateway.identity.cli import add_parser as add_staff_parser
+from gateway.identity.cli import run as run_staff
+from gateway.models import ApiKey, AuditEntry
+from livewell.migrated import wait_for_migrations
+from livewell.report import add_parser as add_report_parser
+from livewell.supervisor import run_supervisor
+from services.common import deadletters
+from services.common.audit import audit
+from services.common.clock import Clock
+from services.common.context import Actor
+from services.common.db import Database
 from services.common.settings import Settings
+from services.referral.directory.cli import add_parser as add_directory_parser
 
 SERVABLE = ("gateway", "intake", "referral", "keyperson", "notify")
-# Set by `livewell run` for a child started while migrations run: a pipe on which the
-# supervisor writes "go" once every database is migrated, then closes.
-MIGRATED_FD = "LIVEWELL_MIGRATED_FD"
 
 
 def _status(message: str) -> None:
@@ -23,13 +40,11 @@ def _status(message: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from livewell.supervisor import run_supervisor
-
     return run_supervisor(Settings())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from services.common.migrations import MIGRATED, upgrade
+    from services.common.migrations import MIGRATED, upgrade  # heavy: Alembic (module doc)
 
     settings = Settings()
     for service in args.service or MIGRATED:
@@ -39,34 +54,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_for_migrations() -> None:
-    """Under `livewell run`: block until the supervisor says every database is migrated, and
-    never serve if it does not (migrations failed, or the supervisor died)."""
-    fd = os.environ.pop(MIGRATED_FD, None)
-    if fd is None:
-        return
-    said = b""
-    while chunk := os.read(int(fd), 64):
-        said += chunk
-    os.close(int(fd))
-    if said != b"go":
-        raise SystemExit("livewell serve: the databases were not migrated; not serving")
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from services.common.serve import serve
+    from services.common.serve import serve  # heavy: uvicorn, then the app (module doc)
 
     settings = Settings()
     if args.service == "gateway":
-        from gateway.app import create_app as create_gateway
+        from gateway.app import create_app as create_gateway  # heavy: the whole gateway
 
         app = create_gateway(settings)
-        _wait_for_migrations()
+        wait_for_migrations()
         serve(app, settings.gateway_port, settings.bind_host)
         return 0
     module = __import__(f"services.{args.service}.app", fromlist=["create_app"])
     app = module.create_app(settings)
-    _wait_for_migrations()
+    wait_for_migrations()
     serve(app, settings.service_port(args.service), settings.bind_host)
     return 0
 
@@ -76,15 +77,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 async def _keys(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from gateway import keys
-    from gateway.models import ApiKey, AuditEntry
-    from services.common.audit import audit
-    from services.common.clock import Clock
-    from services.common.context import Actor
-    from services.common.db import Database
-    from services.common.migrations import upgrade
+    from services.common.migrations import upgrade  # heavy: Alembic (module doc)
 
     settings = Settings()
     upgrade(settings, "gateway")
@@ -126,9 +119,7 @@ async def _keys(args: argparse.Namespace) -> int:
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    from gateway.identity.cli import run
-
-    return asyncio.run(run(args))
+    return asyncio.run(run_staff(args))
 
 
 def cmd_deadletters(args: argparse.Namespace) -> int:
@@ -137,12 +128,7 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
 
 async def _deadletters(args: argparse.Namespace) -> int:
     """List the outbox rows the relays gave up on, or re-queue one (`service:id`)."""
-    import importlib
-
-    from services.common import deadletters
-    from services.common.clock import Clock
-    from services.common.db import Database
-    from services.common.migrations import MIGRATED
+    from services.common.migrations import MIGRATED  # heavy: Alembic (module doc)
 
     settings = Settings()
     if args.deadletters_command == "replay":
@@ -185,13 +171,13 @@ async def _deadletters(args: argparse.Namespace) -> int:
 
 
 def cmd_routing(args: argparse.Namespace) -> int:
-    from services.referral.routing_cases import run_routing_test
+    from services.referral.routing_cases import run_routing_test  # heavy (module doc)
 
     return run_routing_test(Path(args.cases), Path(args.rules) if args.rules else None)
 
 
 def cmd_twilio_mock(args: argparse.Namespace) -> int:
-    from livewell.twilio_mock.__main__ import main as mock_main
+    from livewell.twilio_mock.__main__ import main as mock_main  # heavy (module doc)
 
     mock_main(args.mock_args)
     return 0
@@ -229,8 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("key_id")
     p.set_defaults(func=cmd_keys)
 
-    from gateway.identity.cli import add_parser as add_staff_parser
-
     add_staff_parser(sub)
     sub.choices["staff"].set_defaults(func=cmd_staff)
 
@@ -243,11 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("id", help="as listed: service:id, e.g. referral:42")
     p.set_defaults(func=cmd_deadletters)
 
-    from livewell.report import add_parser as add_report_parser
-
     add_report_parser(sub)
-
-    from services.referral.directory.cli import add_parser as add_directory_parser
 
     add_directory_parser(sub)
 

@@ -4,6 +4,7 @@ and with `--publish` under NHS disclosure control, fit to leave the organisation
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
@@ -91,6 +92,4 @@ async def report(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import asyncio
-
     return asyncio.run(report(args))

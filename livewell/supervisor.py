@@ -6,7 +6,7 @@ Migrations run in a process of their own (`livewell migrate`), so the supervisor
 as long as everything else, never holds Alembic and every service's models (about 50 MB). The
 children start at the same time and import while the databases are migrated, but none serves
 before all migrations are done: each waits on a pipe of its own for the supervisor's word
-(`MIGRATED_FD`, see `livewell serve`), and a failed migration stops them all.
+(`livewell.migrated`), and a failed migration stops them all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import aiohttp
 
-from livewell.cli import MIGRATED_FD
+from livewell.migrated import MIGRATED_FD
 from services.common.settings import ServiceName, Settings, load_dev_secrets
 
 ORDER: tuple[ServiceName, ...] = ("intake", "referral", "keyperson", "notify", "site",
