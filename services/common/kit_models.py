@@ -58,7 +58,7 @@ class OutboxMixin:
 def add_outbox_priority() -> None:
     """Migration step: the outbox's `priority` and `failures` columns and the claim's index
     (each service's migration that adds them calls this)."""
-    from alembic import op
+    from alembic import op  # only migrations need Alembic; the running services do not
 
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("priority", sa.SmallInteger, nullable=False,
@@ -70,7 +70,7 @@ def add_outbox_priority() -> None:
 
 
 def drop_outbox_priority() -> None:
-    from alembic import op
+    from alembic import op  # only migrations need Alembic; the running services do not
 
     op.drop_index("ix_outbox_urgent", "outbox")
     with op.batch_alter_table("outbox") as batch:
@@ -156,7 +156,7 @@ def create_kit_tables() -> None:
 
 def make_audit_append_only(dialect: str) -> None:
     """The database itself refuses to change or delete an audit entry."""
-    from alembic import op
+    from alembic import op  # only migrations need Alembic; the running services do not
 
     if dialect == "sqlite":
         for event in ("UPDATE", "DELETE"):

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from services.referral.routing import UrgencyRules  # the rules' own validation
+from services.referral.rules import configured_rules_path
+
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +53,6 @@ class Promises:
         self._mtime = _mtime(path)
 
     def _read(self) -> dict[str, timedelta]:
-        from services.referral.routing import UrgencyRules  # the rules' own validation
-
         raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         urgency = UrgencyRules.model_validate((raw or {}).get("urgency"))
         return {name: timedelta(seconds=s) for name, s in urgency.windows.items()}
@@ -83,8 +84,6 @@ class Promises:
 
 def rules_path() -> Path:
     """The routing rules file in force, as referral finds it (`LIVEWELL_ROUTING_RULES`)."""
-    from services.referral.rules import configured_rules_path
-
     return configured_rules_path()
 
 
