@@ -30,6 +30,7 @@ from services.intake.models import InboxEntry, OutboxMessage
 from tests.conftest import make_settings
 from tests.support.databases import fresh_pg_database
 from tests.support.service import running_service
+from tests.support.stack import eventually
 
 
 async def _enqueue(kit: Kit, target: str, keys: list[str], delay: float = 0.0) -> None:
@@ -45,7 +46,10 @@ async def test_a_slow_delivery_does_not_hold_back_rows_due_after_it(settings: Se
         release = asyncio.Event()
         done: list[str] = []
 
+        claimed = asyncio.Event()
+
         async def slow(row: OutboxMixin) -> ServiceResponse:
+            claimed.set()
             await release.wait()
             done.append(row.payload["key"])
             return ServiceResponse(200, {}, {})
@@ -56,18 +60,12 @@ async def test_a_slow_delivery_does_not_hold_back_rows_due_after_it(settings: Se
 
         relay.senders["slow"], relay.senders["fast"] = slow, fast
         await _enqueue(harness.kit, "slow", ["stuck"])
-        await asyncio.sleep(0.3)  # the slow row is claimed and in flight
+        await asyncio.wait_for(claimed.wait(), 15)  # the slow row is claimed and in flight
         await _enqueue(harness.kit, "fast", [f"f{i}" for i in range(5)])
-        for _ in range(100):
-            if len(done) == 5:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(done) == 5, what="the due rows, past the slow one")
         assert sorted(done) == [f"f{i}" for i in range(5)], "due rows waited for a slow one"
         release.set()
-        for _ in range(100):
-            if "stuck" in done:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: "stuck" in done, what="the slow row, once released")
         assert done.count("stuck") == 1
 
 
@@ -88,11 +86,7 @@ async def test_no_more_than_the_concurrency_is_in_flight(settings: Settings) -> 
 
         relay.senders["busy"] = sender
         await _enqueue(harness.kit, "busy", [f"b{i}" for i in range(20)])
-        for _ in range(200):
-            if delivered == 20:
-                break
-            await asyncio.sleep(0.05)
-        assert delivered == 20
+        await eventually(lambda: delivered == 20, what="the 20 rows delivered")
         assert 1 < peak <= 3
 
 
@@ -107,13 +101,13 @@ async def test_a_timer_waits_for_its_time(settings: Settings) -> None:
 
         relay.senders["later"] = sender
         await _enqueue(kit, "later", ["t"], delay=300)
-        await asyncio.sleep(0.3)
+        # A claim started after the commit has ended once the next one starts: by then the
+        # relay has looked at the row, and left it (the relay polls every 0.05 s here).
+        claims = relay._claims
+        await eventually(lambda: relay._claims >= claims + 2, what="the relay to claim twice")
         assert seen == []
         kit.clock.advance(360)
-        for _ in range(100):
-            if seen:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: seen, what="the timer, once due")
         assert seen == ["t"]
 
 
@@ -149,10 +143,10 @@ async def test_delivered_rows_and_inbox_keys_past_retention_are_purged_dead_lett
                 return list(await session.scalars(select(InboxEntry.idempotency_key).where(
                     InboxEntry.idempotency_key.like(f"{tag}-%"))))
 
-        for _ in range(100):
-            if sum((await outbox_keys()).values()) == 5:
-                break
-            await asyncio.sleep(0.05)
+        async def old_ones_delivered() -> bool:
+            return sum((await outbox_keys()).values()) == 5
+
+        await eventually(old_ones_delivered, what="the five old rows delivered")
         await relay.purge(InboxEntry, timedelta(days=30))
         assert len(await outbox_keys()) == 6 and await inbox_keys()  # nothing was old yet
         await _enqueue(kit, "later", [fresh], delay=40 * 86400)  # not delivered: never purged

@@ -25,9 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from gateway import keys
-from services.common.clock import Clock
-from services.common.db import Database, service_urls
+from services.common.db import service_urls
 from services.common.settings import Settings
 from tests.support.databases import fresh_pg_database
 from tests.support.stack import Stack, eventually, running_stack
@@ -65,16 +63,6 @@ def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 
 async def prepare(stack: Stack, workers: int = 6) -> None:
     """Keys for a partner and staff, and key workers with room for every referral."""
-    db = Database(Settings(_env_file=None, database_url=stack.env["DATABASE_URL"],
-                           var_dir=stack.var_dir), "gateway")
-    try:
-        async with db.sessionmaker() as session, session.begin():
-            for org, role in (("Fault Police", "partner"), ("Fault Hub", "staff")):
-                if (org, role) not in stack.keys:
-                    _, secret = keys.new_key(session, org, role, "fault tests", Clock().now())
-                    stack.keys[(org, role)] = secret
-    finally:
-        await db.dispose()
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=20) as http:
         for i in range(workers):
             resp = await http.post("/api/v1/keyworkers", headers=stack.auth("Fault Hub", "staff"),

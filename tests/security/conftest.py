@@ -33,20 +33,10 @@ def stack(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 
 
 async def issue_keys(stack: Stack, *wanted: tuple[str, str]) -> None:
-    """Create keys for (organisation, role) pairs straight in the gateway's database with the
-    code `livewell keys create` runs (one process start per key would cost seconds each);
-    `stack.key()` and `stack.auth()` then return them."""
-    missing = [w for w in wanted if w not in stack.keys]
-    if not missing:
-        return
-    db = _gateway_db(stack)
-    try:
-        async with db.sessionmaker() as session, session.begin():
-            for org, role in missing:
-                _, secret = keys.new_key(session, org, role, "security tests", Clock().now())
-                stack.keys[(org, role)] = secret
-    finally:
-        await db.dispose()
+    """Keys for (organisation, role) pairs, made up front; `stack.key()` and `stack.auth()`
+    then return them."""
+    for org, role in wanted:
+        stack.key(org, role)
 
 
 async def revoke_key(stack: Stack, org: str, role: str = "partner") -> None:

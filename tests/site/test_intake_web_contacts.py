@@ -21,6 +21,7 @@ from tests.intake.conftest import (  # noqa: F401 - fixtures
 )
 from tests.intake.fakes import FakePeers, mobile, sid
 from tests.support.service import ServiceHarness
+from tests.support.stack import eventually
 
 
 def form(**values: Any) -> dict[str, Any]:
@@ -84,13 +85,9 @@ async def test_an_email_address_gets_the_reference_by_email(
         intake: ServiceHarness, email_sender: RecordingEmailSender) -> None:  # noqa: F811
     address = f"web-{uuid.uuid4().hex[:8]}@example.org"
     answer = await send(intake, form(email=address))
-    for _ in range(250):
-        mine = [m for m in email_sender.sent if m.to == address]
-        if mine:
-            break
-        import asyncio
-        await asyncio.sleep(0.02)
-    assert mine and answer["reference"] in mine[0].subject
+    mine = await eventually(lambda: [m for m in email_sender.sent if m.to == address],
+                            what="the acknowledgement email")
+    assert answer["reference"] in mine[0].subject
     assert "low" not in mine[0].body  # the acknowledgement never repeats the message
 
 

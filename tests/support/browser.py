@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+
+from tests.support.twilio import free_port
+from tests.support.waiting import eventually_sync
 
 PHONE: dict[str, int] = {"width": 375, "height": 740}
 DESKTOP: dict[str, int] = {"width": 1280, "height": 900}
@@ -110,20 +113,18 @@ def screenshot(page: Any, name: str) -> Path:
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Serve an ASGI app on a free 127.0.0.1 port in a thread; yields its base URL."""
-    import uvicorn
-
-    from tests.support.twilio import free_port
-
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, name=f"serve-{port}", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.02)  # waiting on a condition: the server's own started flag
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError("the app stopped before it started")
+        return bool(server.started)
+
+    eventually_sync(started, timeout=30, interval=0.02, what="the app to start serving")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

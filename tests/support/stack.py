@@ -11,21 +11,30 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from twilio.request_validator import RequestValidator
 
+from gateway import keys
+from gateway.models import AuditEntry
+from services.common.audit import audit
+from services.common.clock import Clock
+from services.common.context import Actor
+from services.common.db import Database
+from services.common.settings import Settings
+from tests.support.databases import fresh_pg_database
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, MockClient, free_port, twilio_mock_process
+from tests.support.waiting import eventually as eventually  # where the suite imports it from
+from tests.support.waiting import eventually_sync
 
 SERVICES = ("intake", "referral", "keyperson", "notify", "site", "desk")
 INTERNAL_TOKEN = "e2e-internal-token"
-T = TypeVar("T")
 
 
 @dataclass
@@ -52,14 +61,30 @@ class Stack:
         return {"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, params)}
 
     def key(self, org: str, role: str = "partner") -> str:
-        """An API key for `org`, made once with `livewell keys create` as an operator would."""
+        """An API key for `org`, made once with the code `livewell keys create` runs (the
+        command's own process start and migration check cost seconds a key; the command itself
+        is tested in tests/gateway)."""
         if (org, role) not in self.keys:
-            out = subprocess.run(
-                [sys.executable, "-m", "livewell", "keys", "create", "--org", org, "--role",
-                 role, "--json"], env=self.env, cwd=self.var_dir.parent, check=True,
-                capture_output=True, timeout=60)
-            self.keys[(org, role)] = json.loads(out.stdout)["key"]
+            # The caller is often a coroutine on the session's event loop: the key is written
+            # on a loop of its own, in a thread, so it never nests in the caller's.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                self.keys[(org, role)] = pool.submit(
+                    asyncio.run, self._create_key(org, role)).result(timeout=60)
         return self.keys[(org, role)]
+
+    async def _create_key(self, org: str, role: str) -> str:
+        settings = Settings(_env_file=None, database_url=self.env["DATABASE_URL"],
+                            var_dir=self.var_dir)
+        db = Database(settings, "gateway")
+        now = Clock().now()
+        try:
+            async with db.sessionmaker() as session, session.begin():
+                row, secret = keys.new_key(session, org, role, "tests", now)
+                audit(session, AuditEntry, Actor(kind="system", key_id="cli"), "create",
+                      "api_key", row.id, now)
+        finally:
+            await db.dispose()
+        return secret
 
     def auth(self, org: str, role: str = "partner") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key(org, role)}"}
@@ -83,35 +108,26 @@ class Stack:
         return self.log_path.read_text(errors="replace")
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0,
-                     interval: float = 0.1, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(interval)
-
-
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
+        nonlocal last
         if proc.poll() is not None:
-            break
+            raise RuntimeError(f"the supervisor exited with {proc.returncode}")
         try:
             resp = httpx.get(url + "/readyz", timeout=2)
-            if resp.status_code == 200:
-                return
-            last = resp.text
         except httpx.HTTPError as exc:
             last = type(exc).__name__
-        time.sleep(0.2)
-    tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
-    raise RuntimeError(f"the stack was not ready in {timeout} s ({last[:500]})\n{tail}")
+            return False
+        last = resp.text
+        return resp.status_code == 200
+
+    try:
+        eventually_sync(ready, timeout=timeout, interval=0.2, what="the stack to be ready")
+    except (AssertionError, RuntimeError) as exc:
+        tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+        raise RuntimeError(f"{exc} ({last[:500]})\n{tail}") from exc
 
 
 @contextmanager
@@ -175,8 +191,6 @@ def stack_on(backend: str, workdir: Path, *,
              extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """The whole system on `backend`: a SQLite file under `workdir`, or a fresh PostgreSQL
     database dropped afterwards."""
-    from tests.support.databases import fresh_pg_database
-
     if backend == "sqlite":
         with running_stack(f"sqlite:///{workdir / 'livewell.db'}", workdir,
                            extra_env=extra_env) as s:

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import pytest
 import uvicorn
 
 from livewell.twilio_mock import create_mock_app
+from tests.support.waiting import eventually, eventually_sync
 
 ACCOUNT_SID = "AC" + "5eed" * 8
 AUTH_TOKEN = "mock-auth-token-for-tests"
@@ -110,10 +110,14 @@ async def running_twilio_mock(
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    def started() -> bool:
         if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
+            task.result()  # the server's own error, if it failed
+            raise RuntimeError("the Twilio mock stopped before it started")
+        return bool(server.started)
+
+    await eventually(started, timeout=15, interval=0.01, what="the Twilio mock to start")
     try:
         yield MockClient(f"http://127.0.0.1:{port}")
     finally:
@@ -132,11 +136,13 @@ def twilio_mock_thread(*, gateway_url: str | None = None,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, name="twilio-mock", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the Twilio mock did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError("the Twilio mock stopped before it started")
+        return bool(server.started)
+
+    eventually_sync(started, timeout=10, interval=0.01, what="the Twilio mock to start")
     try:
         yield MockClient(f"http://127.0.0.1:{port}")
     finally:
@@ -157,17 +163,25 @@ def twilio_mock_process(*, gateway_url: str | None = None, public_url: str | Non
         cmd += ["--public-url", public_url]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 15
+
+    def listening() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("the Twilio mock exited") from None
+            return False
+
     try:
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"the Twilio mock did not start: {err[-500:]}") from None
-                time.sleep(0.05)
+        try:
+            eventually_sync(listening, timeout=15, interval=0.05,
+                            what="the Twilio mock to listen")
+        except (AssertionError, RuntimeError) as exc:
+            if proc.poll() is None:
+                proc.kill()
+            err = proc.communicate()[1].decode() if proc.stderr else ""
+            raise RuntimeError(f"the Twilio mock did not start ({exc}): {err[-500:]}") from None
         yield MockClient(f"http://127.0.0.1:{port}")
     finally:
         proc.terminate()
