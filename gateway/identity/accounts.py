@@ -32,6 +32,10 @@ class AccountError(ValueError):
         self.field = field
 
 
+class NotAllowed(AccountError):
+    """A change refused by who asks or what it would leave (yourself, the last admin)."""
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -181,11 +185,79 @@ async def end_sessions(session: AsyncSession, *, account_ids: list[str], now: da
                           .values(ended_at=now))
 
 
-async def list_accounts(session: AsyncSession) -> list[tuple[StaffAccount, int]]:
-    """Every account with its number of live sessions."""
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """An account as the lists show it: its live sessions and when it last signed in."""
+
+    account: StaffAccount
+    live_sessions: int
+    last_sign_in: datetime | None
+
+    @property
+    def status(self) -> str:
+        a = self.account
+        return "disabled" if a.disabled_at else "active" if a.enrolled_at else "invited"
+
+
+async def list_accounts(session: AsyncSession) -> list[AccountRow]:
+    """Every account with its number of live sessions and its last sign-in."""
     live = (select(StaffSession.account_id, func.count().label("n"))
             .where(StaffSession.ended_at.is_(None)).group_by(StaffSession.account_id).subquery())
-    rows = await session.execute(select(StaffAccount, func.coalesce(live.c.n, 0))
+    last = (select(StaffSession.account_id, func.max(StaffSession.created_at).label("at"))
+            .group_by(StaffSession.account_id).subquery())
+    rows = await session.execute(select(StaffAccount, func.coalesce(live.c.n, 0), last.c.at)
                                  .outerjoin(live, live.c.account_id == StaffAccount.id)
-                                 .order_by(StaffAccount.created_at))
-    return [(a, int(n)) for a, n in rows.all()]
+                                 .outerjoin(last, last.c.account_id == StaffAccount.id)
+                                 .order_by(StaffAccount.created_at, StaffAccount.id))
+    return [AccountRow(a, int(n), at) for a, n, at in rows.all()]
+
+
+async def _other_active_admins(session: AsyncSession, account_id: str) -> int:
+    """Active admins besides this account, their rows locked (PostgreSQL): two admins
+    disabling each other at once must not both succeed and leave none."""
+    ids = (await session.scalars(select(StaffAccount.id).where(
+        StaffAccount.role == "admin", StaffAccount.disabled_at.is_(None))
+        .order_by(StaffAccount.id).with_for_update())).all()
+    return len([i for i in ids if i != account_id])
+
+
+async def disable_by(session: AsyncSession, account_id: str, *, by: str,
+                     now: datetime) -> StaffAccount | None:
+    """An admin disables an account (its sessions end at once); None when there is none.
+    Nobody disables themselves, and the last active admin stays: the desk must never be
+    left with nobody able to manage it."""
+    account = await session.get(StaffAccount, account_id, with_for_update=True)
+    if account is None:
+        return None
+    if account.id == by:
+        raise NotAllowed("account", "You cannot disable your own account.")
+    if account.role == "admin" and account.disabled_at is None and not (
+            await _other_active_admins(session, account.id)):
+        raise NotAllowed("account", "This is the last admin: make someone else an admin "
+                                      "first.")
+    account.disabled_at = account.disabled_at or now
+    await end_sessions(session, account_ids=[account.id], now=now)
+    return account
+
+
+async def change_role(session: AsyncSession, account_id: str, *, role: str,
+                      keyworker_id: str | None, by: str) -> StaffAccount | None:
+    """Give an account another role (and key worker link); None when there is no account.
+    It takes effect on their next request: the session reads the role each time."""
+    if role not in ROLES:
+        raise AccountError("role", "Choose a role")
+    keyworker_id = keyworker_id or None
+    if role == "key_worker" and not keyworker_id:
+        raise AccountError("keyworker_id", "Choose the key worker this account is for")
+    account = await session.get(StaffAccount, account_id, with_for_update=True)
+    if account is None:
+        return None
+    if account.role == "admin" and role != "admin":
+        if account.id == by:
+            raise NotAllowed("role", "You cannot take away your own admin role.")
+        if account.disabled_at is None and not await _other_active_admins(session, account.id):
+            raise NotAllowed("role", "This is the last admin: make someone else an admin "
+                                       "first.")
+    account.role, account.keyworker_id = role, keyworker_id
+    await session.flush()
+    return account

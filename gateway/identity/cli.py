@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from datetime import datetime
 
-from gateway.identity import accounts
+from gateway.identity import accounts, staff
 from gateway.identity.config import IdentitySettings
 from gateway.models import AuditEntry
 from services.common.audit import audit
@@ -16,14 +14,6 @@ from services.common.context import Actor
 from services.common.settings import Settings
 
 OPERATOR = Actor(kind="system", key_id="cli")
-
-
-def invitation_email(url: str, expires_at: datetime) -> tuple[str, str]:
-    subject = "Your Living Well Line desk invitation"
-    body = (f"You have been invited to the Living Well Line desk.\n\n"
-            f"Set up your sign-in here (this link works once, until "
-            f"{expires_at:%d %B %Y %H:%M} UTC):\n{url}\n")
-    return subject, body
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -40,25 +30,21 @@ async def run(args: argparse.Namespace) -> int:
         async with db.sessionmaker() as session, session.begin():
             if args.staff_command == "invite":
                 try:
-                    inv = await accounts.invite(
-                        session, email=args.email, role=args.role,
+                    sent = await staff.invite(
+                        session, settings, OPERATOR, email=args.email, role=args.role,
                         keyworker_id=args.keyworker_id, name=args.name, now=now,
                         valid_hours=cfg.invitation_hours)
                 except accounts.AccountError as exc:
                     print(f"livewell staff invite: {exc}", file=sys.stderr)
                     return 2
-                audit(session, AuditEntry, OPERATOR, "invite", "staff_account",
-                      inv.account.id, now)
-                url = f"{settings.public_base_url.rstrip('/')}/desk/invite/{inv.token}"
-                await _deliver(settings, inv.account.email, url, inv.expires_at)
+                inv = sent.invitation
                 print(f"Invitation for {inv.account.email} ({inv.account.role}), valid until "
                       f"{inv.expires_at:%Y-%m-%d %H:%M} UTC, single use:")
-                print(url)
+                print(sent.url)
             elif args.staff_command == "list":
                 rows = await accounts.list_accounts(session)
-                for a, live in rows:
-                    state = ("disabled" if a.disabled_at else "active" if a.enrolled_at
-                             else "invited")
+                for row in rows:
+                    a, live, state = row.account, row.live_sessions, row.status
                     print(f"{a.id}  {a.role:<11} {state:<8} sessions {live:<3} {a.email}"
                           + (f"  keyworker {a.keyworker_id}" if a.keyworker_id else ""))
                 if not rows:
@@ -74,23 +60,6 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     return 0
-
-
-async def _deliver(settings: Settings, to: str, url: str, expires_at: datetime) -> None:
-    """Email the invitation; in dry-run (no SMTP_URL) write it to var/dry-run/email.jsonl."""
-    from services.intake.mail_out import OutgoingEmail, SmtpEmailSender, new_message_id
-
-    subject, body = invitation_email(url, expires_at)
-    mail = OutgoingEmail(to=to, sender=settings.email_address, subject=subject, body=body,
-                         message_id=new_message_id(settings.email_address))
-    if settings.smtp_url:
-        await SmtpEmailSender(settings.smtp_url).send(mail)
-        return
-    path = settings.var_dir / "dry-run" / "email.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"to": to, "subject": subject, "message_id": mail.message_id,
-                             "kind": "staff_invitation", "body": body, "url": url}) + "\n")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -33,7 +33,9 @@ from services.common.web.security import content_security_policy
 log = logging.getLogger("gateway.identity")
 PAGES = frozenset({"/desk/sign-in", "/desk/sign-out"})
 PAGE_PREFIXES = ("/desk/invite/", "/desk/sign-in/", "/desk/static/nhsuk/", "/desk/static/kit/",
-                 "/desk/static/identity/")
+                 "/desk/static/identity/",
+                 # The accounts API of the desk's staff page (internal token and an admin).
+                 "/internal/identity/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A page's own background update (the board's polling) says so in this header: it is not the
 # person's activity, so it never keeps their session from idling out.

@@ -23,6 +23,7 @@ from gateway.identity import accounts
 from gateway.identity.oidc_pages import add_routes as add_oidc_routes
 from gateway.identity.passkey_pages import add_routes as add_passkey_routes
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
+from gateway.identity.staff_api import MOUNT, build_staff_api
 from services.common.web import Pages, SecurityHeaders, mount_static
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ def build_app(identity: Identity) -> Any:
         resp.delete_cookie(COOKIE, path="/desk")
         return resp
 
+    app.mount(MOUNT, build_staff_api(identity))
     add_passkey_routes(app, identity, safe_next)
     add_oidc_routes(app, identity, safe_next, render)
     return SecurityHeaders(app, no_store=True)
