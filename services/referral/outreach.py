@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.errors import Conflict
 from services.common.ids import new_id
+from services.referral import repository
 from services.referral.models import Referral, ReferralNote
 
 UNANSWERED = 3
@@ -95,31 +96,15 @@ def visits_from(notes: Sequence[ReferralNote]) -> list[Visit]:
 async def visits_for(session: AsyncSession, referral_ids: Sequence[str]) -> list[Visit]:
     if not referral_ids:
         return []
-    notes = (await session.scalars(select(ReferralNote).where(
-        ReferralNote.referral_id.in_(list(referral_ids)),
-        ReferralNote.kind.in_((VISIT, OUTCOME))))).all()
-    return visits_from(notes)
+    return visits_from(await repository.notes_of_kinds(session, referral_ids, (VISIT, OUTCOME)))
 
 
 async def candidates(session: AsyncSession, locality: str | None = None,
                      reference: str | None = None) -> list[Candidate]:
     """Everyone to visit, one entry per person (their newest referral that qualifies), the
     longest without contact first."""
-    tries = (select(ReferralNote.referral_id.label("rid"),
-                    func.count().filter(ReferralNote.text != "reached").label("unanswered"),
-                    func.count().filter(ReferralNote.text == "reached").label("reached"))
-             .where(ReferralNote.kind == "attempt").group_by(ReferralNote.referral_id)
-             .subquery())
-    stmt = (select(Referral, func.coalesce(tries.c.unanswered, 0))
-            .outerjoin(tries, tries.c.rid == Referral.id)
-            .where(or_(and_(Referral.status == "closed", Referral.outcome == "not_reached"),
-                       and_(Referral.status != "closed", tries.c.unanswered >= UNANSWERED,
-                            tries.c.reached == 0))))
-    if locality:
-        stmt = stmt.where(Referral.locality == locality)
-    if reference:
-        stmt = stmt.where(Referral.reference == reference)
-    rows = (await session.execute(stmt.order_by(Referral.status_at.desc()).limit(LIMIT))).all()
+    rows = await repository.unreached(session, unanswered=UNANSWERED, locality=locality,
+                                      reference=reference, limit=LIMIT)
     by_person: dict[str, Candidate] = {}
     for referral, unanswered in rows:
         key = referral.person_id or referral.id
@@ -149,10 +134,10 @@ def assign_visit(session: AsyncSession, referral: Referral, keyworker_id: str, b
 
 
 async def find_visit(session: AsyncSession, visit_id: str) -> tuple[Referral, Visit] | None:
-    note = await session.get(ReferralNote, visit_id)
+    note = await repository.get_note(session, visit_id)
     if note is None or note.kind != VISIT:
         return None
-    referral = await session.get(Referral, note.referral_id)
+    referral = await repository.get_referral(session, note.referral_id)
     visits = await visits_for(session, [note.referral_id])
     visit = next((v for v in visits if v.id == visit_id), None)
     return (referral, visit) if referral is not None and visit is not None else None
@@ -160,6 +145,9 @@ async def find_visit(session: AsyncSession, visit_id: str) -> tuple[Referral, Vi
 
 def record_outcome(session: AsyncSession, visit: Visit, outcome: str, note: str,
                    by: str | None, now: datetime) -> None:
+    """How the visit went, once only (a second outcome is a conflict)."""
+    if visit.outcome is not None:
+        raise Conflict("This visit's outcome is already recorded.", slug="visit-recorded")
     session.add(ReferralNote(id=new_id(), referral_id=visit.referral_id, kind=OUTCOME,
                              text=json.dumps({"visit": visit.id, "outcome": outcome,
                                               "note": note}),

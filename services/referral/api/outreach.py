@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
-from services.common.errors import Conflict, NotFound
+from services.common.errors import NotFound
 from services.referral import outreach
 from services.referral.models import AuditEntry
 
@@ -86,8 +86,6 @@ async def visit_outcome(visit_id: str, body: OutcomeRequest, session: SessionDep
     if found is None:
         raise NotFound("visit")
     referral, visit = found
-    if visit.outcome is not None:
-        raise Conflict("This visit's outcome is already recorded.", slug="visit-recorded")
     now = clock.now()
     outreach.record_outcome(session, visit, body.outcome, body.note.strip(), actor.person_id,
                             now)
