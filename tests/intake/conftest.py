@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from services.common.context import H_ACTOR_KIND
 from services.intake.app import create_app
@@ -18,6 +18,7 @@ from services.intake.settings import IntakeSettings
 from tests.conftest import make_settings
 from tests.intake.fakes import FakePeers, referral_created
 from tests.support.service import ServiceHarness, running_service
+from tests.support.stack import eventually
 
 CRISIS_LINE = "+448001234567"
 TWILIO = {H_ACTOR_KIND: "twilio"}
@@ -69,3 +70,17 @@ async def post_twilio(harness: ServiceHarness, path: str, form: dict[str, Any],
                       **params: Any) -> httpx.Response:
     """A Twilio webhook as the gateway forwards it."""
     return await harness.client.post(path, data=form, params=params, headers=TWILIO)
+
+
+async def outbox_settled(harness: ServiceHarness) -> None:
+    """Wait until intake's outbox has nothing left to deliver: whatever was not sent by then
+    was never asked for, so a test can say something did not happen without a pause."""
+
+    async def settled() -> bool:
+        async with harness.kit.db.sessionmaker() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(OutboxMessage)
+                .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.dead_at.is_(None)))
+        return pending == 0
+
+    await eventually(settled, interval=0.02, what="intake's outbox to be delivered")

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.stack import eventually
+
 Answer = tuple[int, Any]
 Handler = Callable[[dict[str, Any], web.Request], Answer]
 
@@ -70,13 +72,13 @@ class FakePeers:
 
     async def wait_for(self, path: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `count` requests reached `path` (outbox deliveries are asynchronous)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.sent(path)) < count:
-            if loop.time() > deadline:
-                raise AssertionError(f"{path}: {len(self.sent(path))} of {count} requests")
-            await asyncio.sleep(0.02)
-        return self.sent(path)
+
+        async def enough() -> list[Call] | None:
+            found = self.sent(path)
+            return found if len(found) >= count else None
+
+        return await eventually(enough, timeout=timeout, interval=0.02,
+                                what=f"{count} requests to {path}")
 
 
 def mobile() -> str:

@@ -15,8 +15,10 @@ from services.intake import deps
 from services.intake.mail_out import OutgoingEmail, RecordingEmailSender
 from services.intake.models import Contact
 from services.intake.settings import IntakeSettings
+from tests.intake.conftest import outbox_settled
 from tests.intake.fakes import FakePeers
 from tests.support.service import ServiceHarness
+from tests.support.stack import eventually
 
 HELP = "help@livingwell.example"
 EMAIL = {"x-livewell-actor-kind": "email"}
@@ -53,12 +55,13 @@ async def post_email(intake: ServiceHarness, form: dict[str, str]) -> dict[str, 
 
 async def acks(email_sender: RecordingEmailSender, *to: str) -> list[OutgoingEmail]:
     """Wait for an acknowledgement to each of `to` (earlier tests' leftovers are ignored)."""
-    for _ in range(250):
+
+    async def all_sent() -> list[OutgoingEmail] | None:
         mine = [m for m in email_sender.sent if m.to in to]
-        if {m.to for m in mine} >= set(to):
-            return mine
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"acknowledgements sent: {[m.to for m in email_sender.sent]}")
+        return mine if {m.to for m in mine} >= set(to) else None
+
+    return await eventually(all_sent, timeout=5, interval=0.02,
+                            what=f"acknowledgements to {len(to)} senders")
 
 
 async def contact_with(intake: ServiceHarness, external_id: str) -> list[Contact]:
@@ -78,7 +81,7 @@ async def test_an_email_becomes_a_contact_and_the_sender_gets_the_reference_once
     [contact] = await contact_with(intake, mid)
     assert contact.channel == "email" and contact.from_address == frm and contact.reference
     await acks(email_sender, frm)
-    await asyncio.sleep(0.2)
+    await outbox_settled(intake)
     [ack] = [m for m in email_sender.sent if m.to == frm]
     assert contact.reference in ack.subject and contact.reference in ack.body
     assert ack.in_reply_to == mid and ack.sender == HELP
@@ -101,7 +104,7 @@ async def test_replies_thread_by_subject_reference_or_in_reply_to(
     by_header = await post_email(intake, sendgrid(sender(), "Re: your email", "thanks",
                                                   message_id(), **{"In-Reply-To": ack_id}))
     assert by_header["reference"] == reference
-    await asyncio.sleep(0.2)
+    await outbox_settled(intake)
     assert len(peers.sent("/internal/referrals")) == 1
 
 
@@ -112,7 +115,7 @@ async def test_automatic_replies_are_stored_but_never_answered(
     await post_email(intake, sendgrid(frm, "Out of office", "I am away", mid,
                                       **{"Auto-Submitted": "auto-replied"}))
     assert len(await contact_with(intake, mid)) == 1
-    await asyncio.sleep(0.3)
+    await outbox_settled(intake)
     assert [m for m in email_sender.sent if m.to == frm] == []
 
 
@@ -183,7 +186,7 @@ class TestSmtpListener:
         [contact] = await contact_with(intake, mid)
         assert contact.body is not None and "Zoë" in contact.body and contact.reference
         await acks(email_sender, frm)
-        await asyncio.sleep(0.2)
+        await outbox_settled(intake)
         assert len([m for m in email_sender.sent if m.to == frm]) == 1
 
     async def test_other_recipients_and_oversized_mail_are_refused(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from services.intake import deps
 from services.intake.models import Callback, Contact, OutboxMessage
-from tests.intake.conftest import post_twilio
+from tests.intake.conftest import outbox_settled, post_twilio
 from tests.intake.fakes import FakePeers, mobile, sid, twiml
 from tests.support.service import ServiceHarness
 
@@ -60,7 +60,7 @@ async def test_a_text_gets_a_reference_and_the_response_time_and_later_texts_joi
     [joined] = await contacts_with(intake, later_sid)
     assert joined.reference == contact.reference and joined.person_id == contact.person_id
     assert later is not None and "added your message" in later and contact.reference in later
-    await asyncio.sleep(0.2)
+    await outbox_settled(intake)
     assert len(peers.sent("/internal/referrals")) == 1
 
 

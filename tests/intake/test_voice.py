@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -308,8 +309,6 @@ async def test_a_failing_step_still_answers_with_the_999_instruction_and_crisis_
 async def test_the_same_call_sid_at_the_same_moment_is_one_contact(
     intake: ServiceHarness,
 ) -> None:
-    import asyncio
-
     call_sid, caller = sid("CA"), mobile()
     answers = await asyncio.gather(*(post_twilio(intake, "/twilio/voice", call(call_sid, caller))
                                      for _ in range(5)))
