@@ -24,6 +24,10 @@ from sqlalchemy.types import TypeDecorator
 
 from services.common.settings import ServiceName, Settings
 
+# The session's mark that its transaction queued work (set by `outbox.wake_after_commit`):
+# after the commit, `Database.on_outbox_commit` hooks wake the queues that drain it.
+QUEUED_WORK = "outbox_pending"
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -144,7 +148,7 @@ class Database:
 
         @event.listens_for(_Session, "after_commit")
         def _after_commit(session: Session) -> None:
-            if session.info.pop("outbox_pending", False):
+            if session.info.pop(QUEUED_WORK, False):
                 for hook in self._commit_hooks:
                     hook()
 

@@ -15,6 +15,11 @@ Giving up: a row that fails the same way (same error) `max_failures` times in a 
 dead letter, and the duty coordinators are alerted through notify (`on_dead`). A receiver that
 is unreachable, busy (429) or unavailable (503) is not the message's fault: that waits, and
 never counts. `livewell deadletters list|replay` shows dead letters and re-queues one.
+
+`DueQueue` is what the relay shares with notify's message dispatcher, the other queue of due
+rows (`docs/notify.md` says why it stays separate): woken after a commit that queued work
+(`wake_after_commit`), the claim by priority with the oldest share (`claim_by_priority`), the
+lease on what is claimed, and the backoff of a retry.
 """
 
 from __future__ import annotations
@@ -22,17 +27,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
-from services.common.db import Database
+from services.common.db import QUEUED_WORK, Database
 from services.common.groupcommit import GroupCommit
 from services.common.http import ServiceClient, ServiceResponse
 from services.common.kit_models import InboxMixin, OutboxMixin
@@ -84,7 +89,14 @@ def enqueue(
     row.failures = 0
     row.next_attempt_at = now + timedelta(seconds=delay)
     session.add(row)
-    session.info["outbox_pending"] = True
+    wake_after_commit(session)
+
+
+def wake_after_commit(session: AsyncSession) -> None:
+    """Once this session's transaction commits, wake the queues of its database (the relay,
+    notify's dispatcher): what it queued is due now, and would otherwise wait for a poll.
+    Nothing is woken if the transaction rolls back."""
+    session.info[QUEUED_WORK] = True
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -94,7 +106,95 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(jittered, retry_after or 0.0)
 
 
-class OutboxRelay:
+class Queued(Protocol):
+    """A row of a queue of due work: the columns the claim orders by and the lease sets."""
+
+    id: Any
+    priority: int
+    next_attempt_at: datetime
+    locked_until: datetime | None
+    attempts: int
+
+
+Q = TypeVar("Q", bound=Queued)
+
+
+async def claim_by_priority(session: AsyncSession, model: type[Q],
+                            due: Sequence[ColumnElement[bool]], limit: int,
+                            oldest: int) -> list[Q]:
+    """Up to `limit` rows meeting `due`, locked (`FOR UPDATE SKIP LOCKED`, so replicas never
+    take the same row): the most urgent first, by due time within a priority, and `oldest` of
+    them by due time alone, whatever their priority, so an emergency overtakes a surge and
+    routine work still moves."""
+    columns = sa_inspect(model).columns
+    priority, due_at, key = columns["priority"], columns["next_attempt_at"], columns["id"]
+    urgent = (select(model).where(*due).order_by(priority, due_at, key)
+              .limit(limit - oldest).with_for_update(skip_locked=True))
+    rows = list((await session.scalars(urgent)).all()) if limit > oldest else []
+    if oldest:
+        taken = [row.id for row in rows]
+        waited = (select(model).where(*due, key.not_in(taken)).order_by(due_at, key)
+                  .limit(oldest).with_for_update(skip_locked=True))
+        rows += list((await session.scalars(waited)).all())
+    return rows
+
+
+class DueQueue:
+    """A queue of due rows drained by one loop: the outbox relay, and notify's dispatcher.
+
+    Woken after a commit that queued work (`wake_after_commit`), it claims the most urgent
+    rows with a share for the longest-waiting, leases each one so a replica (or this process
+    after a crash) takes it only when the lease has run out, and retries with backoff."""
+
+    def __init__(self, db: Database, clock: Clock, *, poll_seconds: float,
+                 lease_seconds: float, batch: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch = batch
+        self._claims = 0
+        self._wake = asyncio.Event()
+        db.on_outbox_commit(self.wake)
+
+    def wake(self) -> None:
+        """Look now rather than at the next poll (called after a commit that queued work)."""
+        self._wake.set()
+
+    def forget_wakes(self) -> None:
+        """Called before a claim: a commit from now on wakes the next `wait_for_work`, one
+        before it is seen by the claim itself."""
+        self._wake.clear()
+
+    def oldest_share(self, limit: int) -> int:
+        """How many rows of this claim of `limit` go to the longest-waiting (`OLDEST_SHARE`);
+        a claim of fewer than `OLDEST_SHARE` rows takes the oldest every `OLDEST_SHARE`th
+        time. Counts the claim."""
+        self._claims += 1
+        return limit // OLDEST_SHARE or int(self._claims % OLDEST_SHARE == 0)
+
+    def take_lease(self, row: Queued, now: datetime) -> None:
+        """Claimed: nobody else takes the row until the lease runs out; one more attempt."""
+        row.locked_until = now + self.lease
+        row.attempts += 1
+
+    def retry_at(self, attempts: int, retry_after: float | None = None) -> datetime:
+        """When a row that failed on its `attempts`th try is due again (`backoff_seconds`)."""
+        return self.clock.now() + timedelta(seconds=backoff_seconds(attempts, retry_after))
+
+    async def wait_for_work(self, busy: Iterable[asyncio.Future[Any]] = ()) -> None:
+        """Until a commit wakes the queue, the clock moves, one of `busy` ends, or the poll."""
+        waker = asyncio.ensure_future(self._wake.wait())
+        mover = asyncio.ensure_future(self.clock.sleep(3600))
+        try:
+            await asyncio.wait({waker, mover, *busy}, timeout=self.poll_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            mover.cancel()
+
+
+class OutboxRelay(DueQueue):
     """Delivers one service's outbox; runs as a task in the service's lifespan."""
 
     def __init__(
@@ -110,13 +210,10 @@ class OutboxRelay:
         concurrency: int = 16,
         max_failures: int = DEFAULT_MAX_FAILURES,
     ) -> None:
-        self.db = db
+        super().__init__(db, clock, poll_seconds=poll_seconds, lease_seconds=lease_seconds,
+                         batch=batch)
         self.model = model
         self.client = client
-        self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.batch = batch
         self.concurrency = concurrency
         self.max_failures = max_failures
         # `services.intake.models` → intake; `gateway.models` → gateway.
@@ -124,14 +221,11 @@ class OutboxRelay:
         # Run in the transaction that makes a row a dead letter; notify replaces it with a
         # local alert (it would otherwise post the alert to itself).
         self.on_dead: DeadHook = self._alert_notify
-        self._claims = 0
-        self._wake = asyncio.Event()
         self.reply_handlers: dict[str, ReplyHandler] = {}
         self.local_handlers: dict[str, LocalHandler] = {}
         self.senders: dict[str, Sender] = {}
         self.last_loop_at: datetime | None = None
         self._stopped = asyncio.Event()
-        db.on_outbox_commit(self.wake)
         # Deliveries with nothing to do on the answer are marked together, one UPDATE a batch.
         self._delivered: GroupCommit[int, None] = GroupCommit(
             "outbox.delivered", self._mark_all_delivered)
@@ -139,10 +233,6 @@ class OutboxRelay:
     def stop(self) -> None:
         """Finish the batch in hand and return from `run_forever` (no transaction is cut)."""
         self._stopped.set()
-        self._wake.set()
-
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll (called after a commit that enqueued)."""
         self._wake.set()
 
     async def run_forever(self) -> None:
@@ -158,7 +248,7 @@ class OutboxRelay:
                     # one per finished delivery would cost as much as the deliveries.
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                self._wake.clear()  # before the claim: a commit from now on wakes the wait
+                self.forget_wakes()
                 asked = min(free, self.batch)
                 try:
                     rows = await self._claim(asked)
@@ -173,7 +263,7 @@ class OutboxRelay:
                     task.add_done_callback(in_flight.discard)
                 if len(rows) == asked or self._stopped.is_set():
                     continue  # more may be due already
-                await self._wait_for_work(in_flight)
+                await self.wait_for_work(in_flight)
         except asyncio.CancelledError:
             for task in in_flight:
                 task.cancel()
@@ -182,40 +272,19 @@ class OutboxRelay:
             # A stop finishes the deliveries in hand (no transaction is cut).
             await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _wait_for_work(self, in_flight: set[asyncio.Task[None]]) -> None:
-        """Until a commit wakes the relay, the clock moves, a delivery ends, or the poll."""
-        waker = asyncio.ensure_future(self._wake.wait())
-        mover = asyncio.ensure_future(self.clock.sleep(3600))
-        try:
-            await asyncio.wait({waker, mover, *in_flight}, timeout=self.poll_seconds,
-                               return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waker.cancel()
-            mover.cancel()
-
     async def _claim(self, limit: int) -> list[OutboxMixin]:
         """Up to `limit` due rows: most urgent first, and the oldest share by due time alone
         (a claim of fewer than `OLDEST_SHARE` rows takes the oldest every `OLDEST_SHARE`th
         time), so an emergency overtakes a surge and routine work still moves."""
         m = self.model
         now = self.clock.now()
-        self._claims += 1
-        oldest = limit // OLDEST_SHARE or int(self._claims % OLDEST_SHARE == 0)
+        oldest = self.oldest_share(limit)
         due = (m.delivered_at.is_(None), m.dead_at.is_(None), m.next_attempt_at <= now,
                or_(m.locked_until.is_(None), m.locked_until < now))
         async with self.db.sessionmaker() as session, session.begin():
-            urgent = (select(m).where(*due).order_by(m.priority, m.next_attempt_at, m.id)
-                      .limit(limit - oldest).with_for_update(skip_locked=True))
-            rows = list((await session.scalars(urgent)).all()) if limit > oldest else []
-            if oldest:
-                taken = [row.id for row in rows]
-                waited = (select(m).where(*due, m.id.not_in(taken))
-                          .order_by(m.next_attempt_at, m.id)
-                          .limit(oldest).with_for_update(skip_locked=True))
-                rows += list((await session.scalars(waited)).all())
+            rows = await claim_by_priority(session, m, due, limit, oldest)
             for row in rows:
-                row.locked_until = now + self.lease
-                row.attempts += 1
+                self.take_lease(row, now)
         return rows
 
     async def _deliver_guarded(self, row: OutboxMixin) -> None:
@@ -319,11 +388,10 @@ class OutboxRelay:
             if failures >= self.max_failures:
                 await self._dead(row, error, failures=failures)
                 return
-        delay = backoff_seconds(row.attempts, retry_after)
         async with self.db.sessionmaker() as session, session.begin():
             await session.execute(
                 update(m).where(m.id == row.id, m.delivered_at.is_(None))
-                .values(next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+                .values(next_attempt_at=self.retry_at(row.attempts, retry_after),
                         locked_until=None, last_error=error, failures=failures)
             )
         OUTBOX_RETRIED.labels(row.target).inc()
