@@ -19,24 +19,25 @@ from services.common.kit_models import OutboxMixin
 from services.common.outbox import dead_letter_alert, enqueue, priority_for
 from services.common.promises import promises
 from services.notify import repository
-from services.notify.context import Notify
+from services.notify.deps import Notify
+from services.notify.messages import queue_message
 from services.notify.models import Alert, OutboxMessage
 from services.notify.templates import Facts, render
 
 log = logging.getLogger(__name__)
 ROTA_TARGET = "rota"
 ON_DUTY = "/internal/rota/on-duty?role=duty_coordinator"
-RECIPIENTS = "notify.alert_recipients"
+RECIPIENTS_HANDLER = "notify.alert_recipients"
 
 
-async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str,
+async def raise_alert(session: AsyncSession, own: Notify, *, key: str, kind: str,
                       reference: str | None, referral_id: str | None, handoff_id: str | None,
                       urgency: str | None, respond_by: datetime | None) -> Alert:
     """Record an alert once per `key` and start its fan-out to the on-duty coordinators."""
     existing = await repository.alert_by_key(session, key)
     if existing is not None:
         return existing
-    now = ctx.kit.clock.now()
+    now = own.kit.clock.now()
     if kind == "crisis" and (respond_by is None or respond_by <= now):
         # Raised before any referral was routed, a crisis has no deadline yet: it is the
         # rules' emergency window from now, as the referral's will be, not the moment raised.
@@ -51,7 +52,7 @@ async def raise_alert(session: AsyncSession, ctx: Notify, *, key: str, kind: str
     path = ON_DUTY + (f"&referral_id={quote(referral_id, safe='')}"
                       if kind == "nobody_fits" and referral_id else "")
     enqueue(session, OutboxMessage, key=f"notify:alert:{alert.id}", target=ROTA_TARGET,
-            path=path, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS,
+            path=path, payload={"alert_id": alert.id}, now=now, reply_handler=RECIPIENTS_HANDLER,
             priority=priority_for(alert_urgency(alert)))
     log.warning("alert raised", extra={"event": "alert.raised", "reference": reference,
                                        "referral_id": referral_id, "status": kind})
@@ -63,43 +64,37 @@ def alert_urgency(alert: Alert) -> str | None:
     return "emergency" if alert.kind == "crisis" else alert.urgency
 
 
-async def dead_letter(session: AsyncSession, row: OutboxMixin, error: str, *,
-                      ctx: Notify) -> None:
+async def dead_letter(session: AsyncSession, own: Notify, row: OutboxMixin) -> None:
     """Notify's own relay gave up on a row: alert here, in the same transaction (the other
     services' relays post the same alert to `/internal/alerts`)."""
     facts = dead_letter_alert("notify", row)
-    await raise_alert(session, ctx, key=facts["alert_key"], kind="dead_letter",
+    await raise_alert(session, own, key=facts["alert_key"], kind="dead_letter",
                       reference=facts["reference"], referral_id=facts["referral_id"],
                       handoff_id=None, urgency=facts["urgency"], respond_by=None)
 
 
-def rota_sender(client: ServiceClient) -> Any:
-    """The relay's sender for `rota` rows: ask keyperson who is on duty; none is a retry."""
-
-    async def send(row: OutboxMixin) -> ServiceResponse:
-        resp = await client.get("keyperson", row.path, timeout=3.0)
-        numbers = resp.body.get("numbers") if resp.ok and isinstance(resp.body, dict) else None
-        superseded = isinstance(resp.body, dict) and resp.body.get("superseded") is True
-        if resp.ok and not numbers and not superseded:
-            log.error("no duty coordinator on duty to alert", extra={"event": "alert.nobody"})
-            return ServiceResponse(503, resp.body, {"Retry-After": "60"})
-        return resp
-
-    return send
+async def ask_who_is_on_duty(client: ServiceClient, row: OutboxMixin) -> ServiceResponse:
+    """Send a `rota` row: ask keyperson who is on duty. Nobody on duty is a 503 with
+    Retry-After, so the relay asks again without counting it as the row's failure."""
+    resp = await client.get("keyperson", row.path, timeout=3.0)
+    numbers = resp.body.get("numbers") if resp.ok and isinstance(resp.body, dict) else None
+    superseded = isinstance(resp.body, dict) and resp.body.get("superseded") is True
+    if resp.ok and not numbers and not superseded:
+        log.error("no duty coordinator on duty to alert", extra={"event": "alert.nobody"})
+        return ServiceResponse(503, resp.body, {"Retry-After": "60"})
+    return resp
 
 
-async def on_recipients(session: AsyncSession, ctx: Notify, payload: dict[str, Any],
-                        body: Any) -> None:
+async def queue_to_recipients(session: AsyncSession, own: Notify, payload: dict[str, Any],
+                              body: Any) -> None:
     """Keyperson named the coordinators on duty: queue one SMS each."""
-    from services.notify.handoffs import queue_message  # the two modules call each other
-
     alert = await session.get(Alert, payload["alert_id"])
     if alert is None:
         return
     facts = Facts(reference=alert.reference or "-", urgency=alert.urgency or "urgent",
                   respond_by=alert.respond_by, alert=alert.kind)
     kind = "escalation" if alert.kind == "no_answer" else "coordinator_alert"
-    now = ctx.kit.clock.now()
+    now = own.kit.clock.now()
     for number in body.get("numbers", []):
         msg = await queue_message(session, key=f"alert:{alert.id}:{number}", kind=kind,
                                   channel="sms", to=number, body=render(kind, facts), now=now,

@@ -4,6 +4,12 @@ A claim marks the row `sending` with a lease (rows are claimed `FOR UPDATE SKIP 
 replicas never take the same one). If the process dies after Twilio accepted the message but
 before the sid was committed, the lease runs out, the row is claimed again, and it is first
 looked up at Twilio (`find_sent`/`find_call`): found means recorded, not resent.
+
+It shares the outbox relay's queue machinery (`services.common.outbox.DueQueue`: the wake
+after a commit, the claim by priority with the oldest share, the lease, the backoff) and is
+separate from the relay for the reasons in `docs/notify.md` ("Why the dispatcher is
+separate"). It keeps the message row's own state; what a sent or refused message means for
+its handoff is the domain's (`on_sent`, `on_refused`, installed by `services.notify.handlers`).
 """
 
 from __future__ import annotations
@@ -12,20 +18,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.outbox import OLDEST_SHARE, backoff_seconds
-from services.notify import delivery, handoffs, repository
-from services.notify.context import Notify
-from services.notify.models import OPEN, Handoff, Message
-from services.notify.senders import Permanent, Retry, Unknown
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.outbox import DueQueue
+from services.notify import repository
+from services.notify.models import OPEN, Message
+from services.notify.outcomes import Permanent, Retry, Unknown
+from services.notify.senders import SmsSender, VoiceCaller
+from services.notify.settings import NotifyConfig
 
 log = logging.getLogger(__name__)
 ONLY_WHILE_OPEN = frozenset({"handoff", "reminder", "handoff_call"})
+
+# Run in the transaction that records the outcome, with the message row locked.
+SentHandler = Callable[[AsyncSession, Message, bool], Awaitable[None]]  # bool: reconciled
+RefusedHandler = Callable[[AsyncSession, Message, int], Awaitable[None]]  # int: Twilio's code
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +51,7 @@ class Claimed:
     body: str
     key: str
     attempts: int
-    created_at_iso: str
+    created_at: datetime
     reconcile: bool
 
 
@@ -61,24 +74,26 @@ class Pacer:
             self._state[sender] = (tokens - 1, now)
 
 
-class Dispatcher:
+class Dispatcher(DueQueue):
     """Drains the message table through the SMS sender and the voice caller."""
 
-    def __init__(self, ctx: Notify) -> None:
-        self.ctx = ctx
-        self.db = ctx.kit.db
-        self.clock = ctx.kit.clock
-        self.pacer = Pacer(ctx.config.send_rate_per_second, ctx.config.send_burst)
-        self._wake = asyncio.Event()
-        self._claims = 0
+    def __init__(self, db: Database, clock: Clock, config: NotifyConfig, *, sms: SmsSender,
+                 voice: VoiceCaller, from_number: str) -> None:
+        super().__init__(db, clock, poll_seconds=config.poll_seconds,
+                         lease_seconds=config.send_lease_seconds, batch=config.batch)
+        self.sms, self.voice = sms, voice
+        self.from_number = from_number
+        self.concurrency = config.send_concurrency
+        self.pacer = Pacer(config.send_rate_per_second, config.send_burst)
+        # What a sent or refused message means for the rest of notify (`handlers.install`).
+        self.on_sent: SentHandler | None = None
+        self.on_refused: RefusedHandler | None = None
         # A test seam: called after the provider answered, before the outcome is committed.
         self.after_send: Callable[[Claimed, str], Awaitable[None]] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def run_forever(self) -> None:
         while True:
+            self.forget_wakes()
             try:
                 done = await self.run_once()
             except asyncio.CancelledError:
@@ -86,18 +101,18 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher loop failed", extra={"event": "dispatch.loop_error"})
                 done = 0
-            if done:
-                continue
-            self._wake.clear()
-            await self.clock.sleep_unless(self._wake, self.ctx.config.poll_seconds)
+            if not done:
+                await self.wait_for_work()
 
     async def run_once(self) -> int:
         """Claim what is due and send it; returns how many rows were claimed."""
+        if self.on_sent is None or self.on_refused is None:
+            raise RuntimeError("the dispatcher's outcome handlers are not installed")
         claimed = await self._claim()
         if claimed:
             # One at a time, Twilio's round trip alone would cap sending at a few a second;
             # the pacer still keeps each sender number within its rate.
-            limit = asyncio.Semaphore(self.ctx.config.send_concurrency)
+            limit = asyncio.Semaphore(self.concurrency)
 
             async def bounded(item: Claimed) -> None:
                 async with limit:
@@ -107,38 +122,36 @@ class Dispatcher:
         return len(claimed)
 
     async def _claim(self) -> list[Claimed]:
+        """Unit of work: the claim commits on its own, before anything is sent, so the lease
+        is what stops a replica (or this process, restarted) sending the row twice."""
         now = self.clock.now()
-        lease = timedelta(seconds=self.ctx.config.send_lease_seconds)
         out: list[Claimed] = []
-        batch = self.ctx.config.batch
         async with self.db.sessionmaker() as session, session.begin():
             # Emergencies first; a share of each claim for the longest-waiting, so a run of
             # urgent messages never starves routine ones.
-            oldest = batch // OLDEST_SHARE or int(self._claims % OLDEST_SHARE == 0)
-            self._claims += 1
-            for msg in await repository.claim_due(session, now, batch, oldest):
+            oldest = self.oldest_share(self.batch)
+            for msg in await repository.claim_due(session, now, self.batch, oldest):
                 if not await self._still_wanted(session, msg):
                     msg.status, msg.updated_at, msg.locked_until = "cancelled", now, None
                     continue
                 reconcile = msg.status in (repository.SENDING, repository.UNKNOWN)
-                msg.status, msg.locked_until = repository.SENDING, now + lease
-                msg.attempts += 1
-                msg.updated_at = now
+                msg.status, msg.updated_at = repository.SENDING, now
+                self.take_lease(msg, now)
                 out.append(Claimed(msg.id, msg.channel, msg.to, msg.body, msg.dedupe_key,
-                                   msg.attempts, msg.created_at.isoformat(), reconcile))
+                                   msg.attempts, msg.created_at, reconcile))
         return out
 
     async def _still_wanted(self, session: AsyncSession, msg: Message) -> bool:
         if msg.kind not in ONLY_WHILE_OPEN or msg.handoff_id is None:
             return True
-        h = await session.get(Handoff, msg.handoff_id)
+        h = await repository.get_handoff(session, msg.handoff_id)
         return h is not None and h.status == OPEN
 
     async def _process(self, item: Claimed) -> None:
         try:
             sid = await self._reconcile(item) if item.reconcile else None
             if sid is None:
-                await self.pacer.wait(self.ctx.kit.settings.twilio_phone_number + item.channel)
+                await self.pacer.wait(self.from_number + item.channel)
                 sid = await self._send(item)
             if self.after_send is not None:
                 await self.after_send(item, sid)
@@ -147,76 +160,77 @@ class Dispatcher:
         except Unknown as exc:
             await self._retry(item, str(exc), None, unknown=True)
         except Permanent as exc:
-            await self._failed(item, exc.code, str(exc))
+            await self._refused(item, exc.code, str(exc))
         else:
             await self._sent(item, sid)
 
     async def _send(self, item: Claimed) -> str:
         if item.channel == "voice":
-            return await self.ctx.voice.call(item.to, item.body, idempotency_key=item.key)
-        return await self.ctx.sms.send(item.to, item.body, idempotency_key=item.key)
+            return await self.voice.call(item.to, item.body, idempotency_key=item.key)
+        return await self.sms.send(item.to, item.body, idempotency_key=item.key)
 
     async def _reconcile(self, item: Claimed) -> str | None:
         """An earlier attempt may have reached Twilio: find it there before resending."""
-        from datetime import datetime
-
-        since = datetime.fromisoformat(item.created_at_iso)
         async with self.db.sessionmaker() as session:
             known = await repository.known_sids(session, item.to)
         if item.channel == "voice":
-            sid = await self.ctx.voice.find_call(item.to, since, known)
+            sid = await self.voice.find_call(item.to, item.created_at, known)
         else:
-            sid = await self.ctx.sms.find_sent(item.to, item.body, since, known)
+            sid = await self.sms.find_sent(item.to, item.body, item.created_at, known)
         log.info("reconciled a send of unknown outcome",
                  extra={"event": "dispatch.reconcile", "message_id": item.id,
                         "status": "found" if sid else "not_found"})
         return sid
 
     async def _sent(self, item: Claimed, sid: str) -> None:
+        """Unit of work: Twilio has the message; its sid and what that means for the handoff
+        are committed together, apart from any other send of the batch."""
+        assert self.on_sent is not None  # checked by run_once
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            msg = await session.get(Message, item.id, with_for_update=True)
+            msg = await repository.lock_message(session, item.id)
             if msg is None:
                 return
             msg.provider_sid, msg.status, msg.locked_until = sid, "queued", None
             msg.updated_at, msg.last_error = now, None
-            if msg.handoff_id:
-                handoffs.note(session, msg.handoff_id, now, "sent", channel=msg.channel,
-                              message_id=msg.id, detail="reconciled" if item.reconcile else None)
-            await delivery.apply_waiting(session, self.ctx, msg)
+            await self.on_sent(session, msg, item.reconcile)
         log.info("message sent", extra={"event": "dispatch.sent", "message_id": item.id,
                                         "channel": item.channel, "attempts": item.attempts})
 
     async def _retry(self, item: Claimed, error: str, after: float | None,
                      *, unknown: bool) -> None:
-        delay = backoff_seconds(item.attempts, after)
+        """Unit of work: the next try's time, committed for this message alone. A message is
+        never given up: only a permanent refusal ends it (`_refused`)."""
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            msg = await session.get(Message, item.id, with_for_update=True)
+            msg = await repository.lock_message(session, item.id)
             if msg is None or msg.status != repository.SENDING:
                 return
             msg.status = repository.UNKNOWN if unknown else repository.PENDING
-            msg.next_attempt_at = now + timedelta(seconds=delay)
+            msg.next_attempt_at = self.retry_at(item.attempts, after)
             msg.locked_until, msg.last_error, msg.updated_at = None, error[:300], now
         log.warning("send will be retried", extra={
             "event": "dispatch.retry", "message_id": item.id, "attempts": item.attempts,
             "error": error, "status": "unknown" if unknown else "not_sent"})
 
-    async def _failed(self, item: Claimed, code: int, error: str) -> None:
+    async def _refused(self, item: Claimed, code: int, error: str) -> None:
+        """Unit of work: Twilio refuses the recipient for good; the failure and what it means
+        for the handoff (another channel, an alert) are committed together."""
+        assert self.on_refused is not None  # checked by run_once
         now = self.clock.now()
         async with self.db.sessionmaker() as session, session.begin():
-            msg = await session.get(Message, item.id, with_for_update=True)
+            msg = await repository.lock_message(session, item.id)
             if msg is None:
                 return
             msg.status, msg.error_code, msg.last_error = "failed", code, error[:300]
             msg.locked_until, msg.updated_at = None, now
-            await handoffs.send_failed(session, self.ctx, msg, code)
+            await self.on_refused(session, msg, code)
         log.error("send refused for good", extra={"event": "dispatch.failed",
                                                   "message_id": item.id, "error": str(code)})
 
 
 @contextlib.asynccontextmanager
-async def running(dispatcher: Dispatcher, background: bool):  # type: ignore[no-untyped-def]
+async def running(dispatcher: Dispatcher, background: bool) -> AsyncIterator[Dispatcher]:
     """Run the dispatcher as a task for the life of the service."""
     task = asyncio.create_task(dispatcher.run_forever(), name="notify-dispatcher") \
         if background else None

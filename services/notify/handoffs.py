@@ -8,17 +8,27 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.audit import audit
+from services.common.context import SYSTEM
 from services.common.ids import new_id
 from services.common.outbox import enqueue, priority_for
 from services.notify import alerts, repository
 from services.notify.codes import new_code
-from services.notify.context import Notify
+from services.notify.deps import Notify
 from services.notify.desk_link import with_desk_link
-from services.notify.models import OPEN, Handoff, Message, OutboxMessage, TimelineEntry
+from services.notify.messages import queue_message
+from services.notify.models import (
+    OPEN,
+    AuditEntry,
+    Handoff,
+    Message,
+    OutboxMessage,
+    TimelineEntry,
+)
 from services.notify.templates import Facts, handoff_call, render
 
 log = logging.getLogger(__name__)
-ESCALATE = "notify.escalate"
+ESCALATE_HANDLER = "notify.escalate"
 
 
 def note(session: AsyncSession, handoff_id: str, at: datetime, step: str, *,
@@ -27,23 +37,6 @@ def note(session: AsyncSession, handoff_id: str, at: datetime, step: str, *,
     """Add a step to the handoff's timeline (ids and codes only, never content)."""
     session.add(TimelineEntry(handoff_id=handoff_id, at=at, step=step, channel=channel,
                               message_id=message_id, detail=detail))
-
-
-async def queue_message(session: AsyncSession, *, key: str, kind: str, channel: str, to: str,
-                        body: str, now: datetime, handoff_id: str | None = None,
-                        alert_id: str | None = None,
-                        urgency: str | None = None) -> Message | None:
-    """Add a message for the dispatcher, once per `key` (None when it already exists); the
-    dispatcher sends the most urgent first."""
-    if await repository.message_by_key(session, key) is not None:
-        return None
-    msg = Message(id=new_id(), dedupe_key=key, handoff_id=handoff_id, alert_id=alert_id,
-                  kind=kind, channel=channel, to=to, body=body, status=repository.PENDING,
-                  attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
-                  priority=priority_for(urgency))
-    session.add(msg)
-    session.info["outbox_pending"] = True  # wakes the dispatcher after commit
-    return msg
 
 
 def facts(h: Handoff) -> Facts:
@@ -65,16 +58,22 @@ async def _fresh_code(session: AsyncSession, keyworker_id: str) -> str:
             return code
 
 
-async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Handoff:
-    """Create the handoff (once per handoff_key), its first messages and its timers."""
-    existing = await repository.handoff_by_key(session, data["handoff_key"])
-    if existing is not None:
-        return existing
-    now = ctx.kit.clock.now()
+async def offer(session: AsyncSession, own: Notify, data: dict[str, Any]) -> Handoff:
+    """Keyperson offers a referral to a key worker: the handoff (once per `handoff_key`; the
+    same key again answers the same handoff and sends nothing more), its first messages and
+    its timers, and the offer in the audit log (each time it is asked)."""
+    h = await repository.handoff_by_key(session, data["handoff_key"]) \
+        or await _new_handoff(session, own, data)
+    audit(session, AuditEntry, SYSTEM, "offer", "handoff", h.id, own.kit.clock.now())
+    return h
+
+
+async def _new_handoff(session: AsyncSession, own: Notify, data: dict[str, Any]) -> Handoff:
+    now = own.kit.clock.now()
     # Keyperson moved the referral on (absence, deactivation, staff reassignment): the older
     # offer's code stops working and its escalation stops; keyperson already knows.
     for older in await repository.open_for_referral(session, data["referral_id"]):
-        await close(session, ctx, older, "reassigned", now)
+        await close_and_tell(session, own, older, "reassigned", now)
     respond_by: datetime = data["respond_by"]
     h = Handoff(id=new_id(), handoff_key=data["handoff_key"], referral_id=data["referral_id"],
                 reference=data["reference"], urgency=data["urgency"], respond_by=respond_by,
@@ -82,73 +81,74 @@ async def offer(session: AsyncSession, ctx: Notify, data: dict[str, Any]) -> Han
                 offer=offer_number(data["handoff_key"]),
                 reply_code=await _fresh_code(session, data["keyworker_id"]),
                 code_expires_at=max(respond_by, now) + timedelta(
-                    seconds=ctx.policy.code_valid_after_respond_by),
-                status=OPEN, policy_version=ctx.policy.version, created_at=now, updated_at=now)
+                    seconds=own.policy.code_valid_after_respond_by),
+                status=OPEN, policy_version=own.policy.version, created_at=now, updated_at=now)
     session.add(h)
     await session.flush()  # a twin that won the race makes this a 409; the retry finds it
     note(session, h.id, now, "offered", detail=f"offer {h.offer}, policy {h.policy_version}")
     # One timer per moment, running its steps in policy order (an alert before the hand-back).
     moments: dict[float, list[int]] = {}
-    for index, step in ctx.policy.steps(h.urgency, h.offer):
+    for index, step in own.policy.steps(h.urgency, h.offer):
         moments.setdefault(step.after, []).append(index)
     for after, indexes in sorted(moments.items()):
         if after == 0:
             for index in indexes:
-                await run_step(session, ctx, h, index)
+                await run_step(session, own, h, index)
             continue
         enqueue(session, OutboxMessage, key=f"notify:handoff:{h.id}:at:{int(after)}",
-                target="local", path=ESCALATE, payload={"handoff_id": h.id, "steps": indexes},
-                now=now, delay=after, priority=priority_for(h.urgency))
+                target="local", path=ESCALATE_HANDLER, now=now, delay=after,
+                payload={"handoff_id": h.id, "steps": indexes},
+                priority=priority_for(h.urgency))
     return h
 
 
-async def run_step(session: AsyncSession, ctx: Notify, h: Handoff, index: int) -> None:
+async def run_step(session: AsyncSession, own: Notify, h: Handoff, index: int) -> None:
     """Do one step of the policy for an open handoff."""
-    step = ctx.policy.step(h.urgency, index)
-    now = ctx.kit.clock.now()
+    step = own.policy.step(h.urgency, index)
+    now = own.kit.clock.now()
     key = f"handoff:{h.id}:step:{index}"
     if step.action in ("sms", "reminder"):
         kind = "handoff" if step.action == "sms" else "reminder"
         # The worker's way into the desk: the link's path is the reference alone.
-        body = with_desk_link(render(kind, facts(h)), ctx.kit.settings.public_base_url,
+        body = with_desk_link(render(kind, facts(h)), own.kit.settings.public_base_url,
                               h.reference)
         msg = await queue_message(session, key=key, kind=kind, channel="sms", to=h.phone,
                                   body=body, now=now, handoff_id=h.id, urgency=h.urgency)
         if msg:
             note(session, h.id, now, step.action, channel="sms", message_id=msg.id)
     elif step.action == "call":
-        await queue_call(session, ctx, h, key, now, step="call")
+        await queue_call(session, own, h, key, now, step="call")
     elif step.action == "alert_coordinator":
-        await alerts.raise_alert(session, ctx, key=f"handoff:{h.id}:no_answer", kind="no_answer",
+        await alerts.raise_alert(session, own, key=f"handoff:{h.id}:no_answer", kind="no_answer",
                                  reference=h.reference, referral_id=h.referral_id,
                                  handoff_id=h.id, urgency=h.urgency, respond_by=h.respond_by)
         note(session, h.id, now, "alert_coordinator", detail="no_answer")
     elif step.action == "next_candidate":
-        await close(session, ctx, h, "expired", now)
+        await close_and_tell(session, own, h, "expired", now)
         note(session, h.id, now, "next_candidate", detail="offered to the next key worker")
 
 
-async def queue_call(session: AsyncSession, ctx: Notify, h: Handoff, key: str, now: datetime,
+async def queue_call(session: AsyncSession, own: Notify, h: Handoff, key: str, now: datetime,
                      step: str) -> None:
     """A voice call to the handoff's worker: press 1 to accept, 2 to decline."""
-    twiml = handoff_call(facts(h), ctx.callback_url(f"/handoff-call/{h.id}"))
+    twiml = handoff_call(facts(h), own.callback_url(f"/handoff-call/{h.id}"))
     msg = await queue_message(session, key=key, kind="handoff_call", channel="voice", to=h.phone,
                               body=twiml, now=now, handoff_id=h.id, urgency=h.urgency)
     if msg:
         note(session, h.id, now, step, channel="voice", message_id=msg.id)
 
 
-async def escalate(session: AsyncSession, ctx: Notify, payload: dict[str, Any]) -> None:
+async def escalate(session: AsyncSession, own: Notify, payload: dict[str, Any]) -> None:
     """A timer fired: run its steps unless the handoff has been answered meanwhile."""
     h = await repository.lock_handoff(session, payload["handoff_id"])
     for index in payload["steps"]:
         if h is None or h.status != OPEN:
             return
-        await run_step(session, ctx, h, int(index))
+        await run_step(session, own, h, int(index))
 
 
-async def close(session: AsyncSession, ctx: Notify, h: Handoff, status: str,
-                now: datetime) -> None:
+async def close_and_tell(session: AsyncSession, own: Notify, h: Handoff, status: str,
+                         now: datetime) -> None:
     """End the handoff, cancel what is not sent yet and tell keyperson (and referral)."""
     h.status, h.closed_at, h.updated_at = status, now, now
     cancelled = await repository.cancel_pending(session, h.id, now)
@@ -171,10 +171,11 @@ async def close(session: AsyncSession, ctx: Notify, h: Handoff, status: str,
                                       "status": status, "referral_id": h.referral_id})
 
 
-async def send_failed(session: AsyncSession, ctx: Notify, msg: Message, code: int | None) -> None:
+async def alert_and_fail_over(session: AsyncSession, own: Notify, msg: Message,
+                              code: int | None) -> None:
     """A message failed for good: alert the duty coordinator and switch channel; when every
     channel has failed, hand the referral back to keyperson."""
-    now = ctx.kit.clock.now()
+    now = own.kit.clock.now()
     if msg.handoff_id is None:
         log.error("message to staff failed", extra={"event": "message.failed",
                                                      "message_id": msg.id, "error": str(code)})
@@ -185,14 +186,14 @@ async def send_failed(session: AsyncSession, ctx: Notify, msg: Message, code: in
     note(session, h.id, now, "send_failed", channel=msg.channel, message_id=msg.id,
          detail=f"code {code}" if code else None)
     kind = "worker_stopped" if code == 21610 else "send_failed"
-    await alerts.raise_alert(session, ctx, key=f"handoff:{h.id}:{kind}:{msg.channel}", kind=kind,
+    await alerts.raise_alert(session, own, key=f"handoff:{h.id}:{kind}:{msg.channel}", kind=kind,
                              reference=h.reference, referral_id=h.referral_id, handoff_id=h.id,
                              urgency=h.urgency, respond_by=h.respond_by)
     others = [m for m in await repository.messages_of(session, h.id) if m.id != msg.id]
     if msg.channel == "sms":
         if not any(m.channel == "voice" and m.status != "failed" for m in others):
-            await queue_call(session, ctx, h, f"handoff:{h.id}:fallback-call", now,
+            await queue_call(session, own, h, f"handoff:{h.id}:fallback-call", now,
                              step="channel_switch")
         return
     if all(m.status in ("failed", "undelivered", repository.CANCELLED) for m in others):
-        await close(session, ctx, h, "failed", now)
+        await close_and_tell(session, own, h, "failed", now)

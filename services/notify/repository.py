@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.outbox import claim_by_priority
 from services.notify.models import (
     OPEN,
     Alert,
@@ -88,6 +89,11 @@ async def message_by_key(session: AsyncSession, key: str) -> Message | None:
     return (await session.scalars(select(Message).where(Message.dedupe_key == key))).first()
 
 
+async def lock_message(session: AsyncSession, message_id: str) -> Message | None:
+    """The message, locked for this transaction (its send's outcome is being recorded)."""
+    return await session.get(Message, message_id, with_for_update=True)
+
+
 async def message_by_sid(session: AsyncSession, sid: str) -> Message | None:
     stmt = select(Message).where(Message.provider_sid == sid).with_for_update()
     return (await session.scalars(stmt)).first()
@@ -115,16 +121,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int,
     priority, so routine messages still go out during a run of urgent ones."""
     due = (((Message.status.in_(DUE_STATUSES)) & (Message.next_attempt_at <= now))
            | ((Message.status == SENDING) & (Message.locked_until < now)))
-    urgent = (select(Message).where(due)
-              .order_by(Message.priority, Message.next_attempt_at, Message.id)
-              .limit(limit - oldest).with_for_update(skip_locked=True))
-    rows = list((await session.scalars(urgent)).all()) if limit > oldest else []
-    if oldest:
-        waited = (select(Message).where(due, Message.id.not_in([m.id for m in rows]))
-                  .order_by(Message.next_attempt_at, Message.id)
-                  .limit(oldest).with_for_update(skip_locked=True))
-        rows += (await session.scalars(waited)).all()
-    return rows
+    return await claim_by_priority(session, Message, [due], limit, oldest)
 
 
 async def delivery_events(session: AsyncSession, sid: str) -> Sequence[DeliveryEvent]:

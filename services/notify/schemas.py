@@ -85,6 +85,17 @@ class PersonMessageIn(BaseModel):
     respond_by: AwareDatetime | None = None
 
 
+class SignpostMessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message_key: str = Field(min_length=1, max_length=200)
+    to: PersonPhone
+    name: str = Field(min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=60)
+    url: str | None = Field(default=None, max_length=500)
+    opening: str | None = Field(default=None, max_length=500)
+
+
 class MessageQueued(BaseModel):
     message_id: str
 

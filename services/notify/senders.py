@@ -2,7 +2,8 @@
 
 Each send ends in one of four ways the dispatcher acts on: a provider sid (accepted), `Retry`
 (certainly not sent: try again later), `Unknown` (perhaps sent: reconcile before resending)
-or `Permanent` (Twilio refuses this number: switch channel and tell a human).
+or `Permanent` (Twilio refuses this number: switch channel and tell a human); the last three
+are in `services.notify.outcomes`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from services.notify.outcomes import Permanent, Retry, RetryAfter, Unknown
+
 if TYPE_CHECKING:
     from twilio.rest import Client
 
@@ -24,34 +27,6 @@ if TYPE_CHECKING:
 PERMANENT_CODES = frozenset({21211, 21214, 21217, 21401, 21407, 21408, 21421, 21610, 21612,
                              21614, 30003, 30004, 30005, 30006, 30007, 13224, 13225})
 RECONCILE_SKEW = timedelta(seconds=60)
-
-
-class RetryAfter(Exception):
-    """Twilio answered 429: wait at least `seconds` before the next request."""
-
-    def __init__(self, seconds: float | None) -> None:
-        super().__init__("rate limited by Twilio")
-        self.seconds = seconds
-
-
-class Retry(Exception):
-    """Not sent; try again after at least `after` seconds (None: the usual backoff)."""
-
-    def __init__(self, reason: str, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-class Unknown(Exception):
-    """The request may have reached Twilio: look it up before sending again."""
-
-
-class Permanent(Exception):
-    """Twilio refuses this recipient for good (`code`, e.g. 21211 invalid, 21610 STOP)."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
 
 
 class SmsSender(Protocol):
@@ -112,7 +87,8 @@ class TwilioSender:
         """The SDK's client, built on first use: the SDK's REST client (and `requests` under
         it) holds about 7 MB that a notify process which has sent nothing yet does not need."""
         if self._client is None:
-            from services.notify.twilio_http import twilio_client  # here: ~7 MB at idle
+            # Imported here, not at the top: the SDK's REST client is ~7 MB at idle.
+            from services.notify.twilio_http import twilio_client
 
             self._client = twilio_client(*self._client_args)
         return self._client

@@ -9,32 +9,17 @@ opening times, then the web address, then the name, never the phone number.
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.deps import SessionDep
-from services.common.phone import PersonPhone
-from services.notify import handoffs, repository
-from services.notify.context import NotifyDep
 from services.notify.gsm import BASIC, EXTENDED, segments
-from services.notify.schemas import MessageQueued
+from services.notify.messages import queue_once
+from services.notify.models import Message
 
-router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 MAX_SEGMENTS = 2
 PLAIN = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
          "\u2014": "-", "\u2026": "...", "\u00a0": " "}
-
-
-class SignpostMessageIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    message_key: str = Field(min_length=1, max_length=200)
-    to: PersonPhone
-    name: str = Field(min_length=1, max_length=300)
-    phone: str | None = Field(default=None, max_length=60)
-    url: str | None = Field(default=None, max_length=500)
-    opening: str | None = Field(default=None, max_length=500)
 
 
 def gsm7(text: str) -> str:
@@ -87,17 +72,10 @@ def service_details(name: str, phone: str | None, url: str | None,
     return text
 
 
-@router.post("/signpost-messages", response_model=MessageQueued)
-async def signpost_message(body: SignpostMessageIn, session: SessionDep,
-                           ctx: NotifyDep) -> MessageQueued:
+async def queue_signpost(session: AsyncSession, *, message_key: str, to: str, name: str,
+                         phone: str | None, url: str | None, opening: str | None,
+                         now: datetime) -> Message:
     """Text a person a network service's public details, once per `message_key`."""
-    key = f"signpost:{body.message_key}"
-    existing = await repository.message_by_key(session, key)
-    if existing is not None:
-        return MessageQueued(message_id=existing.id)
-    text = service_details(body.name, body.phone, body.url, body.opening)
-    msg = await handoffs.queue_message(session, key=key, kind="signpost", channel="sms",
-                                       to=body.to, body=text, now=ctx.kit.clock.now(),
-                                       urgency="routine")
-    assert msg is not None
-    return MessageQueued(message_id=msg.id)
+    return await queue_once(session, key=f"signpost:{message_key}", kind="signpost", to=to,
+                            body=service_details(name, phone, url, opening), now=now,
+                            urgency="routine")

@@ -15,7 +15,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from services.notify.senders import RetryAfter
+from services.notify.outcomes import RetryAfter
 
 _TWILIO_HOST = re.compile(r"^https://([a-z0-9-]+\.)*twilio\.com")
 

@@ -25,12 +25,15 @@ from services.common.db import Database
 from services.common.ids import new_id, new_reference
 from services.common.migrations import upgrade
 from services.common.settings import Settings
+from services.notify import deps
 from services.notify.app import create_app
-from services.notify.config import NotifyConfig
+from services.notify.deps import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.models import Handoff, Message, OutboxMessage
+from services.notify.settings import NotifyConfig
 from tests.conftest import make_settings
 from tests.support.service import ServiceHarness, running_service
+from tests.support.stack import eventually
 from tests.support.twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -120,8 +123,7 @@ async def peers() -> AsyncIterator[Peers]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.started, interval=0.01, what="the peers to start")
     state.url = f"http://127.0.0.1:{port}"
     yield state
     server.should_exit = True
@@ -168,9 +170,12 @@ class NotifyHarness:
     peers: Peers
 
     @property
+    def own(self) -> Notify:
+        return deps.of(self.service.kit)
+
+    @property
     def dispatcher(self) -> Dispatcher:
-        d: Dispatcher = self.service.kit.extras["dispatcher"]
-        return d
+        return self.own.dispatcher
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -185,15 +190,19 @@ class NotifyHarness:
         await self.settle()
 
     async def settle(self, timeout: float = 15.0) -> None:
-        """Wait until no message or outbox row is due and the mock has nothing in flight."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        """Wait until no message or outbox row is due and the mock has nothing in flight, three
+        looks in a row (a row being handled is neither due nor done for a moment)."""
         quiet = 0
-        while quiet < 3:
-            await asyncio.sleep(0.03)
+
+        async def quiet_three_times() -> bool:
+            nonlocal quiet
             await self.twilio.settle()
             quiet = quiet + 1 if not await self.busy() else 0
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("notify did not settle")
+            return quiet >= 3
+
+        settled: bool = await eventually(quiet_three_times, timeout=timeout, interval=0.03,
+                         what="notify to settle")
+        assert settled
 
     async def busy(self) -> bool:
         kit = self.service.kit

@@ -21,7 +21,7 @@ async def test_sends_wait_on_twilio_together_up_to_the_bound(
         expect.expect_sms(worker, "ACCEPT")
         await notify.offer(worker)
     dispatcher = notify.dispatcher
-    sms = dispatcher.ctx.sms
+    sms = dispatcher.sms
     real_send = sms.send
     in_flight, peak = 0, 0
 

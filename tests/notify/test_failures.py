@@ -8,7 +8,13 @@ from sqlalchemy import select
 
 from services.notify.dispatcher import Claimed, Dispatcher
 from services.notify.models import Alert, Message
-from tests.notify.conftest import Expectations, NotifyHarness, mobile, notify_config
+from tests.notify.conftest import (
+    OUR_NUMBER,
+    Expectations,
+    NotifyHarness,
+    mobile,
+    notify_config,
+)
 
 
 class SimulatedCrash(BaseException):
@@ -142,7 +148,10 @@ async def test_a_crash_between_twilios_answer_and_the_commit_sends_no_duplicate(
     assert row.status == "sending" and row.provider_sid is None  # outcome unknown here
     assert len(await notify.twilio.messages(worker)) == 1
     # Until the lease runs out nobody touches it; then the restarted process reconciles.
-    fresh = Dispatcher(dispatcher.ctx)
+    own = notify.own
+    fresh = Dispatcher(notify.service.kit.db, notify.service.kit.clock, own.config,
+                       sms=own.sms, voice=own.voice, from_number=OUR_NUMBER)
+    fresh.on_sent, fresh.on_refused = dispatcher.on_sent, dispatcher.on_refused
     assert await fresh.run_once() == 0
     notify.service.kit.clock.advance(61)
     await notify.twilio.advance(61)

@@ -14,7 +14,7 @@ from services.common.db import Database
 from services.common.migrations import upgrade
 from services.common.settings import Settings
 from services.notify import repository
-from services.notify.handoffs import queue_message
+from services.notify.messages import queue_message
 from tests.conftest import make_settings
 from tests.support.databases import fresh_pg_database
 

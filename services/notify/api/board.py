@@ -17,7 +17,7 @@ from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
 from services.common.errors import NotFound
-from services.notify.context import NotifyDep
+from services.notify.deps import NotifyDep
 from services.notify.models import OPEN, Alert, AuditEntry, Handoff, TimelineEntry
 
 router = APIRouter(prefix="/api/v1/desk/board", include_in_schema=False)
@@ -69,7 +69,7 @@ class NotifyBoard(BaseModel):
 
 
 @router.get("", response_model=NotifyBoard)
-async def board(session: SessionDep, _: CoordinatorDep, ctx: NotifyDep, clock: ClockDep,
+async def board(session: SessionDep, _: CoordinatorDep, own: NotifyDep, clock: ClockDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotifyBoard:
     now = clock.now()
     count, oldest = (await session.execute(select(func.count(), func.min(Handoff.created_at))
@@ -82,7 +82,7 @@ async def board(session: SessionDep, _: CoordinatorDep, ctx: NotifyDep, clock: C
     for h in handoffs:
         step = last.get(h.id)
         after = (now - h.created_at).total_seconds()
-        upcoming = [s for _, s in ctx.policy.steps(h.urgency, h.offer) if s.after > after]
+        upcoming = [s for _, s in own.policy.steps(h.urgency, h.offer) if s.after > after]
         items.append(BoardHandoff(
             reference=h.reference, urgency=h.urgency, respond_by=h.respond_by,
             offered_at=h.created_at, offer=h.offer, keyworker_id=h.keyworker_id,

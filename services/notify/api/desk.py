@@ -19,7 +19,7 @@ from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
 from services.common.errors import NotFound, ProblemError
 from services.notify import replies
-from services.notify.context import NotifyDep
+from services.notify.deps import NotifyDep
 from services.notify.models import OPEN, AuditEntry, Handoff
 
 router = APIRouter(prefix="/api/v1/desk/handoffs", include_in_schema=False)
@@ -101,12 +101,12 @@ async def one_handoff(reference: str, session: SessionDep, actor: PersonDep,
 
 @router.post("/{reference}/decision", response_model=DecisionResult)
 async def decide(reference: str, body: Decision, session: SessionDep, actor: PersonDep,
-                 ctx: NotifyDep, clock: ClockDep) -> DecisionResult:
+                 own: NotifyDep, clock: ClockDep) -> DecisionResult:
     """Accept or decline my offer, exactly as replying ACCEPT/DECLINE by SMS would: the same
     handoff, the same checks, a repeat answers as the SMS would (`already_accepted`)."""
     h = await _visible(session, actor, reference, lock=True)
     if h.keyworker_id != actor.keyworker_id:
         raise NotFound("handoff")  # coordinators see offers, only the worker answers them
-    result = await replies.decide(session, ctx, h, body.decision)
+    result = await replies.decide(session, own, h, body.decision)
     audit(session, AuditEntry, actor, f"web:{body.decision}", "handoff", h.id, clock.now())
     return DecisionResult(result=result)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.common.coordinating import CoordinatorDep
-from services.notify.context import NotifyDep
+from services.notify.deps import NotifyDep
 
 router = APIRouter(prefix="/api/v1/desk/escalation", include_in_schema=False)
 URGENCIES = ("emergency", "very_urgent", "urgent", "routine")
@@ -28,11 +28,11 @@ class PolicyRead(BaseModel):
 
 
 @router.get("", response_model=PolicyRead)
-async def policy_in_force(_: CoordinatorDep, ctx: NotifyDep) -> PolicyRead:
-    by_name = {str(k): v for k, v in ctx.policy.urgency.items()}
+async def policy_in_force(_: CoordinatorDep, own: NotifyDep) -> PolicyRead:
+    by_name = {str(k): v for k, v in own.policy.urgency.items()}
     return PolicyRead(
-        version=ctx.policy.version,
-        code_valid_after_respond_by=ctx.policy.code_valid_after_respond_by,
+        version=own.policy.version,
+        code_valid_after_respond_by=own.policy.code_valid_after_respond_by,
         urgency={u: [StepRead(after_seconds=s.after, action=s.action, from_offer=s.from_offer)
                      for s in sorted(by_name[u], key=lambda s: s.after)]
                  for u in URGENCIES if u in by_name})

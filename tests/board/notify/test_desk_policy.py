@@ -3,8 +3,8 @@ each urgency's steps in time order, as the file says; key workers and keys get 4
 
 from __future__ import annotations
 
-from services.notify.config import DEFAULT_POLICY
 from services.notify.policy import load_policy
+from services.notify.settings import DEFAULT_POLICY
 from tests.board.people import refused_everyone_but_coordinators, signed_in
 from tests.notify.conftest import NotifyHarness
 
