@@ -27,6 +27,7 @@ from services.desk.board.pages import router as board_router
 from services.desk.board.people import router as people_router
 from services.desk.board.rota import router as rota_router
 from services.desk.board.rules import router as rules_router
+from services.desk.board.staff import router as staff_router
 from services.desk.directory_edit import router as directory_edit_router
 from services.desk.directory_pages import router as directory_router
 from services.desk.pages import pages, router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules_router)
     app.include_router(keyworkers_router)
     app.include_router(rota_router)
+    app.include_router(staff_router)
     mount_static(app, "/desk/static", HERE / "static")
     app.add_middleware(SecurityHeaders, no_store=True)
     app.add_middleware(ServiceMiddleware, service="desk", token=settings.internal_secret)
