@@ -6,15 +6,12 @@ service. Names are as the service was called then (a renamed service keeps its h
 
 from __future__ import annotations
 
-from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.figures import Month
-from services.referral.directory.models import Signpost
+from services.referral.directory import repository
 
 
 async def signposted(session: AsyncSession, month: Month) -> dict[str, int]:
-    stmt = (select(Signpost.service_name, func.count(distinct(Signpost.referral_id)))
-            .where(Signpost.created_at >= month.start, Signpost.created_at < month.end)
-            .group_by(Signpost.service_name))
-    return {str(name): int(n) for name, n in sorted((await session.execute(stmt)).all())}
+    counts = await repository.referrals_signposted_per_service(session, month.start, month.end)
+    return dict(sorted(counts.items()))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referral.directory.models import (
@@ -177,3 +178,12 @@ async def signpost_by_key(session: AsyncSession, key: str) -> Signpost | None:
 async def signposts_of(session: AsyncSession, referral_id: str) -> list[Signpost]:
     return list((await session.scalars(select(Signpost).where(
         Signpost.referral_id == referral_id).order_by(Signpost.created_at))).all())
+
+
+async def referrals_signposted_per_service(session: AsyncSession, start: datetime,
+                                           end: datetime) -> dict[str, int]:
+    """For each service name, how many referrals were signposted to it in [start, end)."""
+    stmt = (select(Signpost.service_name, func.count(distinct(Signpost.referral_id)))
+            .where(Signpost.created_at >= start, Signpost.created_at < end)
+            .group_by(Signpost.service_name))
+    return {str(name): int(n) for name, n in (await session.execute(stmt)).all()}
