@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
-from services.common.http import ServiceClient
-from services.common.settings import Settings
+from services.site.deps import SiteDep, of
 from services.site.pages import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,33 +29,9 @@ SHOWN = 10
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( ?[0-9][A-Z]{2})?$")
 
 
-class DirectoryReader(Protocol):
-    async def get(self, path: str) -> tuple[int, Any]:
-        """(status, JSON body) of a GET on referral's open directory."""
-        ...
-
-
-class ReferralDirectory:
-    """Referral's `/openreferral/…` over the internal network, one short-lived client a page."""
-
-    def __init__(self, settings: Settings, timeout: float = 5.0) -> None:
-        self._settings = settings
-        self._timeout = timeout
-
-    async def get(self, path: str) -> tuple[int, Any]:
-        client = ServiceClient(self._settings)
-        await client.start()
-        try:
-            resp = await client.get("referral", path, timeout=self._timeout)
-            return resp.status, resp.body
-        finally:
-            await client.close()
-
-
-def install(app: FastAPI, settings: Settings, reader: DirectoryReader | None = None) -> None:
+def install(app: FastAPI) -> None:
     """Add the pages and tell the advice pages which topics have services to find."""
-    app.state.directory = reader or ReferralDirectory(settings)
-    app.state.site.pages.env.globals["directory_needs"] = NEEDS
+    of(app).pages.env.globals["directory_needs"] = NEEDS
     app.include_router(router)
 
 
@@ -77,9 +52,9 @@ def _card(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/advice/{slug}/services")
-async def services(request: Request, slug: str) -> Response:
+async def services(request: Request, site: SiteDep, slug: str) -> Response:
     need = NEEDS.get(slug)
-    page = request.app.state.site.library.get(slug, language(request)) if need else None
+    page = site.library.get(slug, language(request)) if need else None
     if page is None:
         raise HTTPException(404)
     postcode = request.query_params.get("postcode", "").strip().upper()[:10]
@@ -90,7 +65,7 @@ async def services(request: Request, slug: str) -> Response:
         params["postcode"] = postcode
     if open_now:
         params["open_now"] = "true"
-    reader: DirectoryReader = request.app.state.directory
+    reader = site.directory
     cards: list[dict[str, Any]] = []
     unavailable = False
     try:

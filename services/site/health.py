@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+
+from services.site.deps import SiteDep
 
 router = APIRouter(include_in_schema=False)
 test_clock_router = APIRouter(prefix="/internal/clock", include_in_schema=False)
@@ -32,8 +34,7 @@ async def metrics() -> Response:
 
 
 @test_clock_router.post("/advance")
-async def advance_clock(body: Advance, request: Request) -> dict[str, float]:
+async def advance_clock(body: Advance, site: SiteDep) -> dict[str, float]:
     """Move the site's clock (receipts expire by it) with the others' (LIVEWELL_TEST_CLOCK=1)."""
-    site = request.app.state.site
     site.clock_offset += body.seconds
     return {"offset": site.clock_offset}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.common.promises import promises, span
 from services.common.web import translations_var
 from services.site import forms, kept, scoring
+from services.site.deps import SiteDep, of
 from services.site.i18n import COOKIE, LANGUAGES, choose
 from services.site.intake_client import IntakeUnavailable
 from services.site.tokens import Receipt
@@ -34,7 +35,7 @@ def language(request: Request) -> str:
 
 
 def _body(request: Request, lang: str, name: str, context: dict[str, Any] | None) -> str:
-    site = request.app.state.site
+    site = of(request.app)
     token = translations_var.set(site.catalogues[lang])
     try:
         return str(site.pages.render(name, {"request": request, "lang": lang,
@@ -65,7 +66,7 @@ def cached(request: Request, name: str, context: dict[str, Any] | None = None, *
     a mention on the news brings thousands at once. `fill` replaces per-request slots; a
     page without any is kept ready to send (`kept.py`: `public, max-age=300` and an ETag
     unless `headers` sets its `cache-control`)."""
-    site = request.app.state.site
+    site = of(request.app)
     lang = language(request)
     if not fill:
         page = site.kept.get((lang, request.url.path))
@@ -99,9 +100,8 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
-    return cached(request, "home.jinja", {"advice": request.app.state.site.library.index(
-        language(request))[:4]})
+async def home(request: Request, site: SiteDep) -> Response:
+    return cached(request, "home.jinja", {"advice": site.library.index(language(request))[:4]})
 
 
 @router.get("/help")
@@ -110,14 +110,14 @@ async def urgent_help(request: Request) -> Response:
 
 
 @router.get("/advice")
-async def advice_index(request: Request) -> Response:
+async def advice_index(request: Request, site: SiteDep) -> Response:
     return cached(request, "advice_index.jinja",
-                  {"advice": request.app.state.site.library.index(language(request))})
+                  {"advice": site.library.index(language(request))})
 
 
 @router.get("/advice/{slug}")
-async def advice_page(request: Request, slug: str) -> Response:
-    page = request.app.state.site.library.get(slug, language(request))
+async def advice_page(request: Request, site: SiteDep, slug: str) -> Response:
+    page = site.library.get(slug, language(request))
     if page is None:
         raise HTTPException(404)
     return cached(request, "advice_page.jinja", {"page": page})
@@ -134,21 +134,22 @@ async def privacy(request: Request) -> Response:
 
 
 @router.get("/lang/{code}")
-async def switch_language(request: Request, code: str, next: str = "/") -> Response:
+async def switch_language(request: Request, site: SiteDep, code: str,
+                          next: str = "/") -> Response:
     """The visible switcher: remembers the choice in a cookie (nothing else) and goes back."""
     if code not in LANGUAGES:
         raise HTTPException(404)
     target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
     resp = RedirectResponse(target, status_code=303)
     resp.set_cookie(COOKIE, code, max_age=365 * 86400, path="/", httponly=True,
-                    samesite="lax", secure=request.app.state.site.secure_cookies)
+                    samesite="lax", secure=site.secure_cookies)
     return resp
 
 
 def _questionnaires(request: Request, *, scores: dict[str, scoring.Score] | None = None,
                     errors: list[str] | None = None, urgent: bool = False,
                     answers: dict[str, str] | None = None) -> dict[str, Any]:
-    site = request.app.state.site
+    site = of(request.app)
     lang = language(request)
     texts = {name: site.questionnaires[name].get(lang) or site.questionnaires[name]["en"]
              for name in QUESTIONNAIRES}
@@ -176,9 +177,7 @@ async def score_self_assessment(request: Request) -> Response:
     """Score what was answered; nothing is kept. Item 9 above 0 shows urgent help first."""
     form = await _form(request)
     which = form.get("questionnaire")
-    if which not in QUESTIONNAIRES:
-        which = "phq9"
-    name = cast(scoring.Questionnaire, which)
+    name: scoring.Questionnaire = next((q for q in QUESTIONNAIRES if q == which), "phq9")
     urgent = name == "phq9" and scoring.item9_answered_above_0(form)
     try:
         result = scoring.score(name, form)
@@ -205,9 +204,8 @@ async def contact(request: Request) -> Response:
 
 
 @router.post("/contact")
-async def send_contact(request: Request) -> Response:
+async def send_contact(request: Request, site: SiteDep) -> Response:
     """Hand the message to intake and redirect to the receipt; errors re-render the form."""
-    site = request.app.state.site
     raw = await _form(request)
     parsed = forms.read(raw)
     if raw.get("start") == "with_result":  # from a self-assessment result: not sent yet
@@ -233,8 +231,8 @@ async def send_contact(request: Request) -> Response:
 
 
 @router.get("/contact/sent/{token}")
-async def contact_sent(request: Request, token: str) -> Response:
-    receipt = request.app.state.site.signer.verify(token, request.app.state.site.now())
+async def contact_sent(request: Request, site: SiteDep, token: str) -> Response:
+    receipt = site.signer.verify(token, site.now())
     if receipt is None:
         raise HTTPException(404)
     unit, count = reply_window(receipt)

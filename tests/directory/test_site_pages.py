@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.site import deps
 from tests.directory.conftest import seed_data
 from tests.referral.conftest import Referral
 from tests.site.conftest import SiteHarness, fake_intake, site  # noqa: F401
@@ -31,8 +32,7 @@ class Down:
 
 
 def _use(harness: SiteHarness, reader: Any) -> None:
-    transport = harness.client._transport  # the ASGI app behind the test client
-    transport.app.state.directory = reader  # type: ignore[attr-defined]
+    deps.of(harness.app).directory = reader
 
 
 async def test_the_debt_page_finds_debt_advice_nearest_the_postcode(
