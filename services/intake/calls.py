@@ -111,6 +111,15 @@ async def key_worker_dialled(session: AsyncSession, intake: Intake, form: Form,
                       prompt=intake.script.key_worker.unavailable)
 
 
+async def crisis_dialled(session: AsyncSession, intake: Intake, form: Form, *, tier: int,
+                         now: datetime) -> VoiceResponse:
+    """The crisis route's `Dial` action: done if someone answered, else the next tier."""
+    contact = await call_contact(session, form, now)
+    return await crisis_step(session, intake, contact, tier=tier, now=now,
+                             dial_status=form.get("DialCallStatus"),
+                             dial_seconds=form.get("DialCallDuration"))
+
+
 async def crisis_step(session: AsyncSession, intake: Intake, contact: Contact, *, tier: int,
                       now: datetime, dial_status: str | None = None,
                       dial_seconds: str | None = None) -> VoiceResponse:
@@ -225,6 +234,13 @@ async def _support_message(session: AsyncSession, intake: Intake, contact: Conta
         lines.append(script.support.text_promise)
     lines.append(script.support.signposting)
     return ivr.goodbye(script, *lines)
+
+
+async def recording_ready(session: AsyncSession, form: Form, now: datetime) -> None:
+    """Twilio's recording status callback: keep the recording's URL with the call."""
+    contact = await call_contact(session, form, now)
+    if form.get("RecordingUrl"):
+        contact.recording_url = form["RecordingUrl"]
 
 
 async def transcribed(session: AsyncSession, intake: Intake, form: Form, now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -282,6 +283,24 @@ async def merge(session: AsyncSession, survivor_id: str, other_id: str, actor: A
     audit(session, AuditEntry, actor, "merged_into", "person", other.id, now)
     await session.flush()
     return survivor
+
+
+def record_reads(session: AsyncSession, actor: Actor, action: str, person_ids: Sequence[str],
+                 now: datetime) -> None:
+    """Audit that `actor` was shown these people (a list shows who they are)."""
+    for pid in person_ids:
+        audit(session, AuditEntry, actor, action, "person", pid, now)
+
+
+async def search(session: AsyncSession, actor: Actor, by: str, value: str, limit: int,
+                 now: datetime) -> Sequence[Person]:
+    """People found by one normalised value (`by`: name, phone, email, nhs_number,
+    date_of_birth or reference), audited by the kind of search and each person found, never
+    the words searched for."""
+    found = await repository.search_people(session, by, value, limit)
+    audit(session, AuditEntry, actor, f"search:{by}", "person", "search", now)
+    record_reads(session, actor, "search_result", [p.id for p in found], now)
+    return found
 
 
 async def open_match(session: AsyncSession, match_id: str) -> PossibleMatch:

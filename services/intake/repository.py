@@ -4,10 +4,10 @@ book's unit of work owns the transaction)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Insert, desc, func, select, text, update
+from sqlalchemy import Insert, Row, Select, desc, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.common.db import insert_for
@@ -162,6 +162,76 @@ async def people_named(session: AsyncSession, family_name: str) -> Sequence[Pers
     return (await session.scalars(stmt.limit(200))).all()
 
 
+async def people_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+async def identifiers_of_people(session: AsyncSession,
+                                ids: Sequence[str]) -> Sequence[PersonIdentifier]:
+    """Every identifier of these people, in the order they were added."""
+    if not ids:
+        return []
+    stmt = select(PersonIdentifier).where(PersonIdentifier.person_id.in_(ids))
+    return (await session.scalars(stmt.order_by(PersonIdentifier.id))).all()
+
+
+async def story_contacts(session: AsyncSession, person_id: str, *, body_chars: int,
+                         limit: int) -> Sequence[Row[tuple[Any, ...]]]:
+    """The person's contacts and those of the records merged into theirs, newest first: only
+    the columns a story shows, the body cut to `body_chars`."""
+    # The merged records first, then one `IN` on the indexed person_id: an `OR` with a
+    # subquery made PostgreSQL walk every contact newest first until it had found theirs.
+    # Only the columns shown are read (not whole contacts: a page of 200 is read often).
+    merged = await session.scalars(select(Person.id).where(Person.merged_into == person_id))
+    stmt = (select(Contact.created_at, Contact.channel, Contact.reference, Contact.outcome,
+                   Contact.crisis, Contact.subject,
+                   func.substr(Contact.body, 1, body_chars).label("body"))
+            .where(Contact.person_id.in_([person_id, *merged]))
+            .order_by(Contact.created_at.desc()).limit(limit))
+    return (await session.execute(stmt)).all()
+
+
+def _like(prefix: str) -> str:
+    return prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _by_identifier(kind: str, value: str) -> Select[str]:
+    return select(PersonIdentifier.person_id).where(PersonIdentifier.kind == kind,
+                                                    PersonIdentifier.value == value)
+
+
+async def search_people(session: AsyncSession, by: str, value: str,
+                        limit: int) -> Sequence[Person]:
+    """Live people (merged records left out) found by one normalised value: a name's words
+    as prefixes of the given and family names, an identifier, a date of birth (ISO) or a
+    reference (of a contact or a referral); by family name, given name."""
+    stmt = select(Person).where(Person.merged_into.is_(None))
+    if by == "name":
+        words = value.split()
+        if len(words) == 1:
+            like = _like(words[0])
+            stmt = stmt.where(or_(func.lower(Person.given_name).like(like, escape="\\"),
+                                  func.lower(Person.family_name).like(like, escape="\\")))
+        else:
+            given, family = _like(words[0]), _like(" ".join(words[1:]))
+            stmt = stmt.where(func.lower(Person.given_name).like(given, escape="\\"),
+                              func.lower(Person.family_name).like(family, escape="\\"))
+    elif by in ("phone", "email", "nhs_number"):
+        stmt = stmt.where(Person.id.in_(_by_identifier(by, value)))
+    elif by == "date_of_birth":
+        stmt = stmt.where(Person.date_of_birth == date.fromisoformat(value))
+    elif by == "reference":
+        via_contact = select(Contact.person_id).where(Contact.reference == value)
+        via_link = select(ReferralLink.person_id).where(ReferralLink.reference == value)
+        stmt = stmt.where(or_(Person.id.in_(via_contact), Person.id.in_(via_link)))
+    else:
+        raise ValueError(f"no search by {by}")
+    stmt = stmt.order_by(Person.family_name, Person.given_name, Person.id).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
 async def add_identifier_if_new(session: AsyncSession, person_id: str, kind: str, value: str,
                                 now: datetime) -> bool:
     """Attach an identifier unless someone already holds it; True when attached. A phone
@@ -262,6 +332,24 @@ async def get_callback(session: AsyncSession, callback_id: str,
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.scalars(stmt)).first()
+
+
+async def open_callback_count(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many callbacks are open, and when the oldest was made."""
+    count, oldest = (await session.execute(
+        select(func.count(), func.min(Callback.created_at)).where(Callback.status == "open"))
+    ).one()
+    return int(count), oldest
+
+
+async def attempts_of_callbacks(session: AsyncSession,
+                                ids: Sequence[str]) -> Sequence[CallbackAttempt]:
+    """Every step on these callbacks, oldest first."""
+    if not ids:
+        return []
+    stmt = (select(CallbackAttempt).where(CallbackAttempt.callback_id.in_(ids))
+            .order_by(CallbackAttempt.at, CallbackAttempt.id))
+    return (await session.scalars(stmt)).all()
 
 
 async def attempts_of(session: AsyncSession, callback_id: str) -> Sequence[CallbackAttempt]:

@@ -12,13 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
 from services.intake import people, repository
-from services.intake.models import AuditEntry, Person, PersonIdentifier
 
 router = APIRouter(prefix="/api/v1/desk/matches", include_in_schema=False)
 
@@ -54,12 +51,9 @@ class MergeChoice(BaseModel):
 
 
 async def _sides(session: SessionDep, ids: list[str]) -> dict[str, Side]:
-    if not ids:
-        return {}
-    found = {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(ids)))}
+    found = await repository.people_by_id(session, ids)
     idents: dict[str, dict[str, list[str]]] = {}
-    stmt = select(PersonIdentifier).where(PersonIdentifier.person_id.in_(ids))
-    for i in await session.scalars(stmt.order_by(PersonIdentifier.id)):
+    for i in await repository.identifiers_of_people(session, ids):
         idents.setdefault(i.person_id, {}).setdefault(i.kind, []).append(i.value)
     return {pid: Side(id=p.id, given_name=p.given_name, family_name=p.family_name,
                       date_of_birth=p.date_of_birth, postcode=p.postcode,
@@ -75,9 +69,7 @@ async def open_matches(session: SessionDep, actor: CoordinatorDep, clock: ClockD
     shown = every[:limit]
     sides = await _sides(session, sorted({i for m in shown
                                           for i in (m.person_id, m.candidate_id)}))
-    now = clock.now()
-    for pid in sides:
-        audit(session, AuditEntry, actor, "match_read", "person", pid, now)
+    people.record_reads(session, actor, "match_read", list(sides), clock.now())
     return MatchList(count=len(every), matches=[
         MatchView(id=m.id, reasons=m.reasons, created_at=m.created_at,
                   person=sides[m.person_id], candidate=sides[m.candidate_id])

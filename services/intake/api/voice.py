@@ -77,15 +77,8 @@ async def crisis(request: Request, session: SessionDep, intake: IntakeDep, clock
     tier (crisis duty, duty coordinator, backup manager, external crisis line), and finally say
     the 999 / NHS 111 instruction."""
     form = await twilio_form(request, "CallSid")
-    now = clock.now()
-
-    async def step() -> VoiceResponse:
-        contact = await calls.call_contact(session, form, now)
-        return await calls.crisis_step(session, intake, contact, tier=tier, now=now,
-                                       dial_status=form.get("DialCallStatus"),
-                                       dial_seconds=form.get("DialCallDuration"))
-
-    return await _safely(session, intake, step(), "crisis")
+    step = calls.crisis_dialled(session, intake, form, tier=tier, now=clock.now())
+    return await _safely(session, intake, step, "crisis")
 
 
 @router.post("/keyworker-dial", response_class=Response, responses=TWIML_RESPONSES)
@@ -116,9 +109,7 @@ async def recording_status(request: Request, session: SessionDep, clock: ClockDe
                            purpose: Purpose) -> Response:
     """`recordingStatusCallback`: keeps the recording's URL with the call's contact."""
     form = await twilio_form(request, "CallSid")
-    contact = await calls.call_contact(session, form, clock.now())
-    if form.get("RecordingUrl"):
-        contact.recording_url = form["RecordingUrl"]
+    await calls.recording_ready(session, form, clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
