@@ -17,6 +17,7 @@ from services.common.context import Actor
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.referral import repository, timeline
+from services.referral.directory import signposting
 from services.referral.models import Referral, ReferralNote
 from services.referral.referrals import end_assignment
 from services.referral.webhooks import Announcer
@@ -63,6 +64,15 @@ async def visible(session: AsyncSession, actor: Actor, reference: str, *,
     return referral
 
 
+async def acting(session: AsyncSession, actor: Actor, reference: str) -> Referral:
+    """The referral, locked, if the actor may change it; otherwise indistinguishable from
+    none."""
+    referral = await visible(session, actor, reference, lock=True)
+    if not may_act(actor, referral):
+        raise NotFound("referral")
+    return referral
+
+
 async def my_people(session: AsyncSession, actor: Actor) -> Sequence[Referral]:
     """Open referrals the actor holds (every open one for coordinators), soonest due first."""
     return await repository.open_held(session, OPEN_HELD, everyone=actor.sees_everyone,
@@ -95,8 +105,11 @@ def add_note(session: AsyncSession, referral: Referral, text: str, by: str | Non
 
 
 async def close(session: AsyncSession, announcer: Announcer, referral: Referral, outcome: str,
-                now: datetime) -> None:
-    """Close with an outcome (announced); keyperson frees the worker's place."""
+                service_id: str | None, actor: Actor, now: datetime) -> None:
+    """Close with an outcome (announced); keyperson frees the worker's place. `signposted`
+    with a `service_id` names the network service the person was signposted to."""
+    if outcome == "signposted" and service_id:
+        await signposting.name_on_close(session, referral, service_id, actor, now)
     _open(referral)
     referral.outcome = outcome
     await timeline.record_and_announce(session, announcer, referral, "closed", now, now)

@@ -13,10 +13,9 @@ from pydantic import BaseModel, Field, field_validator
 from services.common.audit import audit
 from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
-from services.common.errors import NotFound, ProblemError
+from services.common.errors import ProblemError
 from services.referral import desk, outreach, repository
 from services.referral.deps import ReferralDep
-from services.referral.directory import signposting
 from services.referral.models import AuditEntry, Referral
 
 router = APIRouter(prefix="/api/v1/desk", include_in_schema=False)
@@ -138,17 +137,10 @@ async def _visits(session: SessionDep, referrals: list[Referral]) -> list[dict[s
             for v in sorted(found, key=lambda v: v.assigned_at, reverse=True)]
 
 
-async def _acting(session: SessionDep, actor: Actor, reference: str) -> Referral:
-    r = await desk.visible(session, actor, reference, lock=True)
-    if not desk.may_act(actor, r):
-        raise NotFound("referral")
-    return r
-
-
 @router.post("/referrals/{reference}/attempts", status_code=201)
 async def contact_attempt(reference: str, body: Attempt, session: SessionDep, actor: PersonDep,
                           clock: ClockDep, own: ReferralDep) -> dict[str, str]:
-    r = await _acting(session, actor, reference)
+    r = await desk.acting(session, actor, reference)
     now = clock.now()
     await desk.record_attempt(session, own.announcer, r, body.result, actor.person_id, now)
     audit(session, AuditEntry, actor, f"attempt:{body.result}", "referral", r.id, now)
@@ -158,7 +150,7 @@ async def contact_attempt(reference: str, body: Attempt, session: SessionDep, ac
 @router.post("/referrals/{reference}/notes", status_code=201)
 async def add_note(reference: str, body: Note, session: SessionDep, actor: PersonDep,
                    clock: ClockDep) -> dict[str, str]:
-    r = await _acting(session, actor, reference)
+    r = await desk.acting(session, actor, reference)
     now = clock.now()
     desk.add_note(session, r, body.text, actor.person_id, now)
     audit(session, AuditEntry, actor, "note", "referral", r.id, now)
@@ -168,7 +160,7 @@ async def add_note(reference: str, body: Note, session: SessionDep, actor: Perso
 @router.post("/referrals/{reference}/plan", status_code=201)
 async def save_plan(reference: str, body: Plan, session: SessionDep, actor: PersonDep,
                     clock: ClockDep) -> dict[str, str]:
-    r = await _acting(session, actor, reference)
+    r = await desk.acting(session, actor, reference)
     now = clock.now()
     plan = body.model_dump(mode="json")
     desk.save_plan(session, r, {k: str(v or "") for k, v in plan.items()}, actor.person_id, now)
@@ -179,11 +171,9 @@ async def save_plan(reference: str, body: Plan, session: SessionDep, actor: Pers
 @router.post("/referrals/{reference}/close")
 async def close(reference: str, body: Close, session: SessionDep, actor: PersonDep,
                 clock: ClockDep, own: ReferralDep) -> dict[str, str]:
-    r = await _acting(session, actor, reference)
+    r = await desk.acting(session, actor, reference)
     now = clock.now()
-    if body.outcome == "signposted" and body.service_id:
-        await signposting.name_on_close(session, r, body.service_id, actor, now)
-    await desk.close(session, own.announcer, r, body.outcome, now)
+    await desk.close(session, own.announcer, r, body.outcome, body.service_id, actor, now)
     audit(session, AuditEntry, actor, "close", "referral", r.id, now)
     return {"status": r.status}
 

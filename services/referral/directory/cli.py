@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.errors import ProblemError
+from services.common.settings import Settings
+
 SEED = Path(__file__).parent / "data" / "lambeth_examples.json"
 
 
@@ -25,12 +30,11 @@ def add_parser(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    from services.common.clock import Clock
-    from services.common.db import Database
-    from services.common.errors import ProblemError
-    from services.common.migrations import upgrade
-    from services.common.settings import Settings
-    from services.referral.directory import bundle
+    """Unit of work: the command runs on its own, outside any service, in one transaction (an
+    import is all of the file or none of it)."""
+    from services.common.migrations import upgrade  # heavy: Alembic (livewell/cli.py's doc)
+    from services.referral.directory import bundle  # heavy: JSON Schema and the models
+
 
     settings = Settings()
     upgrade(settings, "referral")

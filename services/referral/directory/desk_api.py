@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep
-from services.common.errors import NotFound
 from services.referral import desk
 from services.referral.api.desk import PersonDep
 from services.referral.directory import repository, signposting
@@ -41,9 +40,7 @@ class SignpostRead(BaseModel):
 async def signpost(reference: str, body: SignpostIn, session: SessionDep, actor: PersonDep,
                    clock: ClockDep, response: Response) -> SignpostRead:
     """Text the person a service's public details (name, phone, web, opening times)."""
-    r = await desk.visible(session, actor, reference, lock=True)
-    if not desk.may_act(actor, r):
-        raise NotFound("referral")
+    r = await desk.acting(session, actor, reference)
     now = clock.now()
     sent, new = await signposting.send(session, r, service_id=body.service_id,
                                        channel=body.channel, agreed=body.agreed, key=body.key,
