@@ -24,6 +24,8 @@ LABELS = {
     "time_to_contact_hours": "Hours from referral to contact",
     "closed_by_outcome": "Referrals closed, by outcome", "handoffs": "Handoffs",
     "continuity": "Continuity", "crisis_calls": "Crisis calls", "signposted": "Signposted",
+    "outreach_visits": "Outreach visits given",
+    "outreach_visits.by_outcome": "Outreach visits, by outcome recorded",
 }
 
 

@@ -98,6 +98,8 @@ def empty(month: Month) -> dict[str, Any]:
         "continuity": {"returning_people": 0, "same_key_worker": 0},
         "crisis_calls": {"total": 0, "to_a_human_within_60s": 0},
         "signposted": {},
+        # Beyond the contract's figures (added, never renamed): referral's outreach visits.
+        "outreach_visits": {"assigned": 0, "by_outcome": {}},
     }
 
 

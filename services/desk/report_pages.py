@@ -31,6 +31,10 @@ ROLES = frozenset({"coordinator", "admin"})
 HISTORY = 12
 CHANNELS = {"voice": "Phone calls", "sms": "Texts", "email": "Emails", "web": "Website"}
 URGENCIES = ("emergency", "very_urgent", "urgent", "routine")
+# Referral's outreach outcomes in the words of the desk's outreach page.
+VISIT_OUTCOMES = {"engaged": "Seen: agreed to support", "declined": "Seen: declined support",
+                  "safe_no_need": "Seen: safe, needs nothing now",
+                  "not_home": "Nobody at home", "moved_away": "Moved away"}
 
 
 def _allowed(request: Request) -> None:
@@ -83,8 +87,12 @@ def build(month: Month, history: list[dict[str, Any]]) -> dict[str, Any]:
     sources = sorted(now["referrals"]["by_source"].items(), key=lambda kv: -kv[1])
     respond = [(u, now["respond_by"][u]) for u in URGENCIES if u in now["respond_by"]]
     words = {u: u.replace("_", " ").capitalize() for u in URGENCIES}
+    visits = now.get("outreach_visits") or {"assigned": 0, "by_outcome": {}}
     return {
         "figures": now,
+        "visits": {"assigned": visits["assigned"], "rows": [
+            (VISIT_OUTCOMES.get(code, code.replace("_", " ").capitalize()), n)
+            for code, n in visits["by_outcome"].items()]},
         "people": {"chart": charts.line(
             "people", "People supported each month",
             "Line chart of people supported, last 12 months. "

@@ -1,9 +1,10 @@
 """Referral's part of the monthly figures, from referral's own tables: referrals received
-(by source, urgency and locality as routed), time to contact, respond-by met, and referrals
-closed, by outcome."""
+(by source, urgency and locality as routed), time to contact, respond-by met, referrals
+closed, by outcome, and outreach visits given and how they went."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.figures import Month, median, p90
 from services.common.figures_api import figures_router
+from services.referral import outreach
 from services.referral.directory import figures as directory_figures
-from services.referral.models import Referral, ReferralEvent
+from services.referral.models import Referral, ReferralEvent, ReferralNote
 
 # A self-referral has no organisation: the person made it through the line themselves.
 SELF_REFERRAL = "Self-referral"
@@ -75,9 +77,26 @@ async def closed_by_outcome(session: AsyncSession, month: Month) -> dict[str, in
     return {str(k): int(v) for k, v in sorted(await session.execute(stmt))}
 
 
+async def outreach_visits(session: AsyncSession, month: Month) -> dict[str, Any]:
+    """Outreach visits given in the month (a visit given again to someone else counts again)
+    and the outcomes recorded in the month, by outcome; both from the visits' own notes."""
+    stmt = (select(ReferralNote.kind, ReferralNote.text)
+            .where(ReferralNote.kind.in_((outreach.VISIT, outreach.OUTCOME)),
+                   ReferralNote.created_at >= month.start, ReferralNote.created_at < month.end))
+    assigned = 0
+    by_outcome: Counter[str] = Counter()
+    for kind, text in await session.execute(stmt):
+        if kind == outreach.VISIT:
+            assigned += 1
+        else:
+            by_outcome[str(json.loads(text)["outcome"])] += 1
+    return {"assigned": assigned, "by_outcome": dict(sorted(by_outcome.items()))}
+
+
 async def monthly(session: AsyncSession, month: Month) -> dict[str, Any]:
     return {**await received(session, month),
             "closed_by_outcome": await closed_by_outcome(session, month),
+            "outreach_visits": await outreach_visits(session, month),
             "signposted": await directory_figures.signposted(session, month)}
 
 

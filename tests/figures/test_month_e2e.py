@@ -327,6 +327,7 @@ OCTOBER = {
     "continuity": {"returning_people": 1, "same_key_worker": 1},
     "crisis_calls": {"total": 2, "to_a_human_within_60s": 1},
     "signposted": {},
+    "outreach_visits": {"assigned": 0, "by_outcome": {}},
 }
 
 
