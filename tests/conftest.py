@@ -9,10 +9,25 @@ import pytest
 
 from services.common.settings import Settings
 from tests.support.databases import fresh_pg_database, require_pg
+from tests.support.stack import STACKS
 
 pytest_plugins = ["tests.support.browser"]  # the `browser` fixture for page tests
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """How many end-to-end modules will ask for a plain system, so that one is started ahead
+    only when another module will take it."""
+    STACKS.expect(session.items)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _systems_stopped() -> Iterator[None]:
+    """Every system the session started is stopped before it ends (those stopped in the
+    background, and one started ahead that no module took)."""
+    yield
+    STACKS.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -11,14 +11,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from twilio.request_validator import RequestValidator
 
 from gateway import keys
@@ -187,8 +190,8 @@ def running_stack(database_url: str, workdir: Path, *, extra_env: dict[str, str]
 
 
 @contextmanager
-def stack_on(backend: str, workdir: Path, *,
-             extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def _new_stack(backend: str, workdir: Path, *,
+               extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """The whole system on `backend`: a SQLite file under `workdir`, or a fresh PostgreSQL
     database dropped afterwards."""
     if backend == "sqlite":
@@ -197,4 +200,111 @@ def stack_on(backend: str, workdir: Path, *,
             yield s
         return
     with fresh_pg_database() as url, running_stack(url, workdir, extra_env=extra_env) as s:
+        yield s
+
+
+class _Booting:
+    """One plain system starting in a thread, taken when ready, stopped in a thread."""
+
+    def __init__(self, boot: ThreadPoolExecutor, backend: str, workdir: Path) -> None:
+        self._parts = contextlib.ExitStack()
+        self._started: Future[Stack] = boot.submit(
+            lambda: self._parts.enter_context(_new_stack(backend, workdir)))
+
+    def stack(self) -> Stack:
+        return self._started.result()
+
+    def stop(self) -> None:
+        """Stop the system (once it has finished starting, or failed to)."""
+        if self._started.exception() is None:  # a failed start has cleaned up after itself
+            self._parts.close()
+
+
+class Stacks:
+    """The plain systems of a test session (no extra environment), one per module that asks.
+
+    Starting a system costs seconds of CPU (eight Python processes importing the project) and
+    stopping one seconds of waiting: while a module uses its system, the next module's starts
+    in a thread, and a used one stops in a thread, so that neither holds up the tests. A system
+    is started ahead only when the session's tests still need one more on that backend (counted
+    at collection, `expect`): running one e2e module starts one system, as before. Each system
+    still has its own database, ports, var dir and Twilio mock; whatever a module leaves behind
+    never reaches another."""
+
+    def __init__(self) -> None:
+        self._boot = ThreadPoolExecutor(max_workers=3, thread_name_prefix="stack-start")
+        self._halt = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-stop")
+        self._next: dict[str, _Booting] = {}  # by backend: the system the next module takes
+        self._stopping: list[Future[None]] = []
+        self._wanted: Counter[str] = Counter()
+
+    def expect(self, items: list[pytest.Item]) -> None:
+        """Count the modules that will take a plain system, by backend."""
+        modules = set()
+        for item in items:
+            if item.nodeid.startswith(OWN_SYSTEMS) or not PLAIN_FIXTURES & set(
+                    getattr(item, "fixturenames", ())):
+                continue
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("backend") if callspec else None
+            modules.add((str(item.path), backend))
+        self._wanted = Counter(str(backend) for _, backend in modules)
+
+    @contextmanager
+    def take(self, backend: str, workdir: Path) -> Iterator[Stack]:
+        for other in [b for b in self._next if b != backend]:  # the session moved on
+            self._stop(self._next.pop(other))
+        ahead = self._next.pop(backend, None)
+        booting = ahead or _Booting(self._boot, backend, workdir)
+        self._wanted[backend] -= 1
+        if self._wanted[backend] > 0:
+            spare_dir = Path(tempfile.mkdtemp(prefix=f"{workdir.name}-next-", dir=workdir.parent))
+            self._next[backend] = _Booting(self._boot, backend, spare_dir)
+        try:
+            try:
+                stack = booting.stack()
+            except Exception:
+                if ahead is None:
+                    raise
+                # Started ahead on a busy machine and failed: start one now, as without it.
+                booting = _Booting(self._boot, backend, workdir)
+                stack = booting.stack()
+            yield stack
+        finally:
+            self._stop(booting)
+
+    def _stop(self, booting: _Booting) -> None:
+        self._stopping.append(self._halt.submit(booting.stop))
+
+    def close(self) -> None:
+        """Stop what was started ahead and wait for every system to be stopped; a failure to
+        stop one is raised here."""
+        for booting in self._next.values():
+            self._stop(booting)
+        self._next.clear()
+        errors = [f.exception() for f in self._stopping]
+        self._stopping.clear()
+        for error in errors:
+            if error is not None:
+                raise error
+
+
+# The stack fixtures that take a plain system, and the packages whose systems have an
+# environment of their own (started when asked, as before).
+PLAIN_FIXTURES = {"stack", "figures_stack", "directory_stack"}
+OWN_SYSTEMS = ("tests/security/", "tests/faults/")
+STACKS = Stacks()  # the session's; tests/conftest.py counts its modules and closes it
+
+
+@contextmanager
+def stack_on(backend: str, workdir: Path, *,
+             extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The whole system on `backend`: a SQLite file under `workdir`, or a fresh PostgreSQL
+    database dropped afterwards. A plain one (no `extra_env`) may have been started ahead,
+    elsewhere in the session's temporary directory (`Stacks`)."""
+    if extra_env:
+        with _new_stack(backend, workdir, extra_env=extra_env) as s:
+            yield s
+        return
+    with STACKS.take(backend, workdir) as s:
         yield s
