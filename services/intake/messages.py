@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.ids import new_id
 from services.intake import followup, repository
-from services.intake.crisis import CrisisCheck
+from services.intake.crisis import CrisisCheck, CrisisDetector
 from services.intake.deps import Intake
 from services.intake.models import Contact
 
@@ -60,8 +60,9 @@ class Outcome:
 
 
 async def take(session: AsyncSession, intake: Intake, msg: IncomingMessage, now: datetime,
-               render: ReplyRenderer) -> Outcome:
-    """Record the message once; refer, alert and compose the reply for the first delivery."""
+               render: ReplyRenderer, *, detector: CrisisDetector | None = None) -> Outcome:
+    """Record the message once; refer, alert and compose the reply for the first delivery
+    (triaged by `detector`, the maintained phrase list unless given)."""
     contact_id = new_id()
     added = await repository.insert_contact_if_new(session, {
         "id": contact_id, "channel": msg.channel, "external_id": msg.external_id,
@@ -78,7 +79,7 @@ async def take(session: AsyncSession, intake: Intake, msg: IncomingMessage, now:
                  extra={"event": "contact.duplicate", "contact_id": contact.id,
                         "channel": msg.channel})
         return Outcome(contact, duplicate=True)
-    check = intake.crisis.check(msg.subject, msg.body)
+    check = (detector or intake.crisis).check(msg.subject, msg.body)
     reference, joined = await _refer(session, intake, msg, contact, check, now)
     contact.reference, contact.crisis = reference, check.is_crisis
     contact.reply = render(reference, _urgency(check), check.is_crisis, joined)

@@ -25,7 +25,7 @@ from services.common.ids import new_id
 from services.common.inbox import remember, seen
 from services.common.phone import person_number
 from services.intake import repository
-from services.intake.models import AuditEntry, InboxEntry, Person, PossibleMatch
+from services.intake.models import AuditEntry, Contact, InboxEntry, Person, PossibleMatch
 
 log = logging.getLogger(__name__)
 Match = Literal["new", "exact", "possible"]
@@ -283,6 +283,23 @@ async def merge(session: AsyncSession, survivor_id: str, other_id: str, actor: A
     audit(session, AuditEntry, actor, "merged_into", "person", other.id, now)
     await session.flush()
     return survivor
+
+
+async def read(session: AsyncSession, person_id: str, actor: Actor, now: datetime) -> Person:
+    """One person, for staff (the read audited)."""
+    person = await repository.get_person(session, person_id)
+    if person is None:
+        raise NotFound("person")
+    audit(session, AuditEntry, actor, "read", "person", person.id, now)
+    return person
+
+
+async def contacts_for_reference(session: AsyncSession, reference: str, actor: Actor,
+                                 now: datetime) -> Sequence[Contact]:
+    """Every call, text and email joined to one referral, oldest first (the read audited)."""
+    found = await repository.contacts_for_reference(session, reference)
+    audit(session, AuditEntry, actor, "read_contacts", "referral", reference, now)
+    return found
 
 
 def record_reads(session: AsyncSession, actor: Actor, action: str, person_ids: Sequence[str],

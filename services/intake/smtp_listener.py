@@ -34,6 +34,9 @@ class IntakeSmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Unit of work: one message, stored in a transaction of its own. SMTP has no request
+        session; the 250 is only said once the message is committed, so a failure is a 451
+        and the sending server tries again (nothing is lost)."""
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
         try:

@@ -10,7 +10,6 @@ referral and no acknowledgement, unless it carries crisis language.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,11 +153,11 @@ async def receive(session: AsyncSession, intake: Intake, msg: WebMessage,
     extra = ("self_harm",) if (msg.phq9_item9 or 0) > 0 else ()
     if msg.suspected_spam and not extra and not intake.crisis.check(msg.message).is_crisis:
         return await _hold(session, msg, person_id, now)
-    triage = dataclasses.replace(intake, crisis=_WithSelfAssessment(intake.crisis, extra))
     incoming = messages.IncomingMessage(
         channel="web", external_id=f"web:{msg.token}", from_address=_address(msg),
         person_id=person_id, body=_body(msg))
-    outcome = await messages.take(session, triage, incoming, now, _render(intake))
+    outcome = await messages.take(session, intake, incoming, now, _render(intake),
+                                  detector=_WithSelfAssessment(intake.crisis, extra))
     contact = outcome.contact
     urgency = "emergency" if contact.crisis else "routine"
     if not outcome.duplicate:

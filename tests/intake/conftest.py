@@ -18,7 +18,7 @@ from services.intake.settings import IntakeSettings
 from tests.conftest import make_settings
 from tests.intake.fakes import FakePeers, referral_created
 from tests.support.service import ServiceHarness, running_service
-from tests.support.stack import eventually
+from tests.support.waiting import eventually
 
 CRISIS_LINE = "+448001234567"
 TWILIO = {H_ACTOR_KIND: "twilio"}

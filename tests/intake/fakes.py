@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.stack import eventually
+from tests.support.waiting import eventually
 
 Answer = tuple[int, Any]
 Handler = Callable[[dict[str, Any], web.Request], Answer]

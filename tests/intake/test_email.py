@@ -18,7 +18,7 @@ from services.intake.settings import IntakeSettings
 from tests.intake.conftest import outbox_settled
 from tests.intake.fakes import FakePeers
 from tests.support.service import ServiceHarness
-from tests.support.stack import eventually
+from tests.support.waiting import eventually
 
 HELP = "help@livingwell.example"
 EMAIL = {"x-livewell-actor-kind": "email"}

@@ -20,7 +20,7 @@ from tests.intake.test_email import message_id, post_email, sender, sendgrid
 from tests.intake.test_sms import message_of, text
 from tests.intake.test_voice import call, rota
 from tests.support.service import ServiceHarness, key_headers
-from tests.support.stack import eventually
+from tests.support.waiting import eventually
 
 STAFF = key_headers("Living Well Hub", "staff")
 

@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
-from services.common.errors import NotFound
 from services.intake import people, repository
-from services.intake.models import AuditEntry, Contact, Person, PossibleMatch
+from services.intake.models import Contact, Person, PossibleMatch
 from services.intake.schemas import (
     ContactRead,
     IdentifierRead,
@@ -51,11 +49,7 @@ async def get_person(person_id: str, session: SessionDep, actor: StaffDep,
                      clock: ClockDep) -> PersonRead:
     """One person and how we recognise them. A merged record names the survivor in
     `merged_into`. Every read is audited."""
-    person = await repository.get_person(session, person_id)
-    if person is None:
-        raise NotFound("person")
-    audit(session, AuditEntry, actor, "read", "person", person.id, clock.now())
-    return await _read(session, person)
+    return await _read(session, await people.read(session, person_id, actor, clock.now()))
 
 
 @router.post("/api/v1/people/{person_id}/merge", response_model=PersonRead)
@@ -72,6 +66,4 @@ async def contacts_for_reference(session: SessionDep, actor: StaffDep, clock: Cl
                                  reference: Annotated[str, Query(min_length=4, max_length=20)]
                                  ) -> list[Contact]:
     """Every call, text and email joined to one referral reference, oldest first (audited)."""
-    found = list(await repository.contacts_for_reference(session, reference))
-    audit(session, AuditEntry, actor, "read_contacts", "referral", reference, clock.now())
-    return found
+    return list(await people.contacts_for_reference(session, reference, actor, clock.now()))
