@@ -88,7 +88,7 @@ async def ask_who_is_on_duty(client: ServiceClient, row: OutboxMixin) -> Service
 async def queue_to_recipients(session: AsyncSession, own: Notify, payload: dict[str, Any],
                               body: Any) -> None:
     """Keyperson named the coordinators on duty: queue one SMS each."""
-    alert = await session.get(Alert, payload["alert_id"])
+    alert = await repository.get_alert(session, payload["alert_id"])
     if alert is None:
         return
     facts = Facts(reference=alert.reference or "-", urgency=alert.urgency or "urgent",

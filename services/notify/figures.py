@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.figures import Month, median
 from services.common.figures_api import figures_router
-from services.notify.models import Handoff
+from services.notify import repository
 
 
 async def handoffs(session: AsyncSession, month: Month) -> dict[str, Any]:
     """Each handoff row is one offer to one key worker (a re-offer is a new row); a handoff
     closes `accepted` or `declined` at the worker's reply (or `expired`/`failed`)."""
-    stmt = select(Handoff.status, Handoff.created_at, Handoff.closed_at).where(
-        Handoff.created_at >= month.start, Handoff.created_at < month.end)
     offered = declined = 0
     minutes: list[float] = []
-    for status, offered_at, closed_at in (await session.execute(stmt)):
+    for status, offered_at, closed_at in await repository.offers_between(session, month.start,
+                                                                         month.end):
         offered += 1
         if status == "accepted" and closed_at is not None:
             minutes.append((closed_at - offered_at).total_seconds() / 60)

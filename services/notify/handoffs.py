@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.audit import audit
-from services.common.context import SYSTEM
+from services.common.context import SYSTEM, Actor
+from services.common.errors import NotFound
 from services.common.ids import new_id
 from services.common.outbox import enqueue, priority_for
 from services.notify import alerts, repository
@@ -197,3 +200,23 @@ async def alert_and_fail_over(session: AsyncSession, own: Notify, msg: Message,
         return
     if all(m.status in ("failed", "undelivered", repository.CANCELLED) for m in others):
         await close_and_tell(session, own, h, "failed", now)
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """A handoff with every step of its timeline and each of its SMS and calls."""
+
+    handoff: Handoff
+    timeline: Sequence[TimelineEntry]
+    messages: Sequence[Message]
+
+
+async def read_detail(session: AsyncSession, actor: Actor, handoff_id: str,
+                      now: datetime) -> Detail:
+    """One handoff as staff see it, its reading recorded in the audit log."""
+    h = await repository.get_handoff(session, handoff_id)
+    if h is None:
+        raise NotFound("handoff")
+    audit(session, AuditEntry, actor, "read", "handoff", h.id, now)
+    return Detail(h, await repository.timeline(session, h.id),
+                  await repository.messages_of(session, h.id))

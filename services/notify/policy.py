@@ -44,6 +44,10 @@ class Policy(BaseModel):
     def step(self, urgency: str, index: int) -> Step:
         return self._for(urgency)[index]
 
+    def next_step(self, urgency: str, offer: int, elapsed: float) -> Step | None:
+        """The first step still to come `elapsed` seconds after the `offer`-th offer."""
+        return next((s for _, s in self.steps(urgency, offer) if s.after > elapsed), None)
+
 
 def load_policy(path: Path) -> Policy:
     """Read and check the policy file; every urgency must start with something sent."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.outbox import claim_by_priority
@@ -55,6 +55,28 @@ async def list_handoffs(session: AsyncSession, *, referral_id: str | None, statu
     if status:
         stmt = stmt.where(Handoff.status == status)
     return (await session.scalars(stmt)).all()
+
+
+async def open_offers(session: AsyncSession, keyworker_id: str | None,
+                      limit: int) -> Sequence[Handoff]:
+    """Open handoffs, soonest due first: those offered to `keyworker_id`, or all (None)."""
+    stmt = select(Handoff).where(Handoff.status == OPEN)
+    if keyworker_id is not None:
+        stmt = stmt.where(Handoff.keyworker_id == keyworker_id)
+    return (await session.scalars(stmt.order_by(Handoff.respond_by).limit(limit))).all()
+
+
+async def newest_of_reference(session: AsyncSession, reference: str, keyworker_id: str | None,
+                              *, lock: bool = False) -> Handoff | None:
+    """The newest handoff of `reference` (offered to `keyworker_id`, unless None), locked for
+    this transaction when `lock`."""
+    stmt = select(Handoff).where(Handoff.reference == reference)
+    if keyworker_id is not None:
+        stmt = stmt.where(Handoff.keyworker_id == keyworker_id)
+    stmt = stmt.order_by(Handoff.created_at.desc()).limit(1)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
 
 
 async def open_codes(session: AsyncSession, keyworker_id: str) -> set[str]:
@@ -156,3 +178,64 @@ async def replies_since(session: AsyncSession, phone: str, outcome: str | None,
     if outcome is not None:
         stmt = stmt.where(ReplyLog.outcome == outcome)
     return int((await session.scalar(stmt)) or 0)
+
+
+async def open_handoffs_by_due(session: AsyncSession,
+                               limit: int) -> tuple[int, datetime | None, Sequence[Handoff]]:
+    """How many handoffs are open, the oldest offer's time, and the first `limit` of them,
+    soonest due first."""
+    count, oldest = (await session.execute(select(func.count(), func.min(Handoff.created_at))
+                                           .where(Handoff.status == OPEN))).one()
+    rows = (await session.scalars(select(Handoff).where(Handoff.status == OPEN)
+                                  .order_by(Handoff.respond_by, Handoff.id)
+                                  .limit(limit))).all()
+    return count, oldest, rows
+
+
+async def last_steps(session: AsyncSession, handoff_ids: Sequence[str]) -> dict[str, TimelineEntry]:
+    """The latest timeline step of each handoff."""
+    if not handoff_ids:
+        return {}
+    stmt = (select(TimelineEntry).where(TimelineEntry.handoff_id.in_(handoff_ids))
+            .order_by(TimelineEntry.at, TimelineEntry.id))
+    return {t.handoff_id: t for t in await session.scalars(stmt)}
+
+
+async def open_alerts(session: AsyncSession,
+                      limit: int) -> tuple[int, datetime | None, Sequence[Alert]]:
+    """How many alerts nobody has acknowledged, the oldest one's time, and the first `limit`:
+    crisis contacts first, then the newest."""
+    unacknowledged = Alert.acknowledged_at.is_(None)
+    count, oldest = (await session.execute(
+        select(func.count(), func.min(Alert.created_at)).where(unacknowledged))).one()
+    rows = (await session.scalars(
+        select(Alert).where(unacknowledged)
+        .order_by(case((Alert.kind == "crisis", 0), else_=1), Alert.created_at.desc(), Alert.id)
+        .limit(limit))).all()
+    return count, oldest, rows
+
+
+async def acknowledged_since(session: AsyncSession, since: datetime,
+                             limit: int) -> Sequence[Alert]:
+    stmt = (select(Alert).where(Alert.acknowledged_at >= since)
+            .order_by(Alert.acknowledged_at.desc()).limit(limit))
+    return (await session.scalars(stmt)).all()
+
+
+async def get_alert(session: AsyncSession, alert_id: str) -> Alert | None:
+    return await session.get(Alert, alert_id)
+
+
+async def lock_alert(session: AsyncSession, alert_id: str) -> Alert | None:
+    """The alert, locked for this transaction (two coordinators acknowledging at once)."""
+    stmt = select(Alert).where(Alert.id == alert_id).with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def offers_between(session: AsyncSession, start: datetime,
+                         end: datetime) -> Sequence[tuple[str, datetime, datetime | None]]:
+    """Each handoff offered in [start, end): its status, when offered and when closed."""
+    stmt = select(Handoff.status, Handoff.created_at, Handoff.closed_at).where(
+        Handoff.created_at >= start, Handoff.created_at < end)
+    return [(status, offered, closed) for status, offered, closed in
+            (await session.execute(stmt)).all()]

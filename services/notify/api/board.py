@@ -6,23 +6,19 @@ few seconds, writes no audit entry; an acknowledgement does."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
 
-from services.common.audit import audit
 from services.common.coordinating import CoordinatorDep
 from services.common.deps import ClockDep, SessionDep
-from services.common.errors import NotFound
+from services.notify import board as notify_board
 from services.notify.deps import NotifyDep
-from services.notify.models import OPEN, Alert, AuditEntry, Handoff, TimelineEntry
+from services.notify.models import Alert
 
 router = APIRouter(prefix="/api/v1/desk/board", include_in_schema=False)
-# Acknowledged alerts stay on the board this long, saying by whom and when.
-RECENTLY = timedelta(hours=12)
 
 
 class BoardHandoff(BaseModel):
@@ -72,41 +68,23 @@ class NotifyBoard(BaseModel):
 async def board(session: SessionDep, _: CoordinatorDep, own: NotifyDep, clock: ClockDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotifyBoard:
     now = clock.now()
-    count, oldest = (await session.execute(select(func.count(), func.min(Handoff.created_at))
-                                           .where(Handoff.status == OPEN))).one()
-    handoffs = (await session.scalars(select(Handoff).where(Handoff.status == OPEN)
-                                      .order_by(Handoff.respond_by, Handoff.id)
-                                      .limit(limit))).all()
-    last = await _last_steps(session, [h.id for h in handoffs])
-    items = []
-    for h in handoffs:
-        step = last.get(h.id)
-        after = (now - h.created_at).total_seconds()
-        upcoming = [s for _, s in own.policy.steps(h.urgency, h.offer) if s.after > after]
-        items.append(BoardHandoff(
-            reference=h.reference, urgency=h.urgency, respond_by=h.respond_by,
-            offered_at=h.created_at, offer=h.offer, keyworker_id=h.keyworker_id,
-            last_step=step.step if step else None,
-            last_channel=step.channel if step else None, last_step_at=step.at if step else None,
-            next_step=upcoming[0].action if upcoming else None,
-            next_step_at=h.created_at + timedelta(seconds=upcoming[0].after)
-            if upcoming else None))
-    open_alerts = Alert.acknowledged_at.is_(None)
-    a_count, a_oldest = (await session.execute(
-        select(func.count(), func.min(Alert.created_at)).where(open_alerts))).one()
-    # Crisis contacts first, then the newest: what just happened is what needs a decision.
-    alerts = (await session.scalars(
-        select(Alert).where(open_alerts)
-        .order_by(case((Alert.kind == "crisis", 0), else_=1), Alert.created_at.desc(),
-                  Alert.id).limit(limit))).all()
-    done = (await session.scalars(
-        select(Alert).where(Alert.acknowledged_at >= now - RECENTLY)
-        .order_by(Alert.acknowledged_at.desc()).limit(20))).all()
+    b = await notify_board.read(session, own, now, limit)
     return NotifyBoard(
-        handoffs=HandoffLane(count=count, oldest_at=oldest, items=items),
-        alerts=AlertLane(count=a_count, oldest_at=a_oldest,
-                                items=[_alert(a) for a in alerts]),
-        acknowledged=[_alert(a) for a in done])
+        handoffs=HandoffLane(count=b.handoffs_open, oldest_at=b.oldest_handoff_at,
+                             items=[_handoff(w) for w in b.handoffs]),
+        alerts=AlertLane(count=b.alerts_open, oldest_at=b.oldest_alert_at,
+                         items=[_alert(a) for a in b.alerts]),
+        acknowledged=[_alert(a) for a in b.acknowledged])
+
+
+def _handoff(w: notify_board.WaitingHandoff) -> BoardHandoff:
+    h, step = w.handoff, w.last
+    return BoardHandoff(
+        reference=h.reference, urgency=h.urgency, respond_by=h.respond_by,
+        offered_at=h.created_at, offer=h.offer, keyworker_id=h.keyworker_id,
+        last_step=step.step if step else None, last_channel=step.channel if step else None,
+        last_step_at=step.at if step else None,
+        next_step=w.next_step.action if w.next_step else None, next_step_at=w.next_step_at)
 
 
 def _alert(a: Alert) -> BoardAlert:
@@ -115,25 +93,9 @@ def _alert(a: Alert) -> BoardAlert:
                       acknowledged_at=a.acknowledged_at, acknowledged_by=a.acknowledged_by)
 
 
-async def _last_steps(session: SessionDep, ids: list[str]) -> dict[str, TimelineEntry]:
-    if not ids:
-        return {}
-    stmt = (select(TimelineEntry).where(TimelineEntry.handoff_id.in_(ids))
-            .order_by(TimelineEntry.at, TimelineEntry.id))
-    return {t.handoff_id: t for t in await session.scalars(stmt)}
-
-
 @router.post("/alerts/{alert_id}/acknowledge", response_model=BoardAlert)
 async def acknowledge(alert_id: str, session: SessionDep, actor: CoordinatorDep,
                       clock: ClockDep) -> BoardAlert:
     """I have seen this alert and am dealing with it. A second acknowledgement keeps the
     first one's who and when (two coordinators pressing at once see the same answer)."""
-    alert = (await session.scalars(select(Alert).where(Alert.id == alert_id)
-                                   .with_for_update())).first()
-    if alert is None:
-        raise NotFound("alert")
-    now = clock.now()
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by = now, actor.person_id
-        audit(session, AuditEntry, actor, "acknowledge", "alert", alert.id, now)
-    return _alert(alert)
+    return _alert(await notify_board.acknowledge(session, actor, alert_id, clock.now()))

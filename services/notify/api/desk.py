@@ -12,15 +12,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from services.common.audit import audit
 from services.common.context import Actor
 from services.common.deps import ActorDep, ClockDep, SessionDep
-from services.common.errors import NotFound, ProblemError
-from services.notify import replies
+from services.common.errors import ProblemError
+from services.notify import desk
 from services.notify.deps import NotifyDep
-from services.notify.models import OPEN, AuditEntry, Handoff
+from services.notify.models import Handoff
 
 router = APIRouter(prefix="/api/v1/desk/handoffs", include_in_schema=False)
 
@@ -57,46 +55,25 @@ class DecisionResult(BaseModel):
 
 
 def _view(h: Handoff, actor: Actor, now: datetime) -> DeskHandoff:
-    mine = h.keyworker_id == actor.keyworker_id
     return DeskHandoff(reference=h.reference, urgency=h.urgency, respond_by=h.respond_by,
                        status=h.status, offered_at=h.created_at,
-                       can_decide=mine and h.status == OPEN and now <= h.code_expires_at,
-                       accepted_by_me=mine and h.status == "accepted")
+                       can_decide=desk.may_decide(h, actor, now),
+                       accepted_by_me=desk.accepted_by(h, actor))
 
 
 @router.get("", response_model=list[DeskHandoff])
 async def my_handoffs(session: SessionDep, actor: PersonDep, clock: ClockDep) -> list[DeskHandoff]:
     """Offers waiting for me (all open offers for coordinators and admins), soonest due first."""
-    stmt = select(Handoff).where(Handoff.status == OPEN)
-    if not actor.sees_everyone:
-        stmt = stmt.where(Handoff.keyworker_id == actor.keyworker_id)
-    rows = (await session.scalars(stmt.order_by(Handoff.respond_by).limit(200))).all()
+    rows = await desk.offers_for(session, actor)
     now = clock.now()
     return [_view(h, actor, now) for h in rows]
-
-
-async def _visible(session: SessionDep, actor: Actor, reference: str,
-                   lock: bool = False) -> Handoff:
-    """The newest handoff of `reference` this person may see; 404 otherwise."""
-    stmt = select(Handoff).where(Handoff.reference == reference)
-    if not actor.sees_everyone:
-        stmt = stmt.where(Handoff.keyworker_id == actor.keyworker_id)
-    stmt = stmt.order_by(Handoff.created_at.desc()).limit(1)
-    if lock:
-        stmt = stmt.with_for_update()
-    h = (await session.scalars(stmt)).first()
-    if h is None:
-        raise NotFound("handoff")
-    return h
 
 
 @router.get("/{reference}", response_model=DeskHandoff)
 async def one_handoff(reference: str, session: SessionDep, actor: PersonDep,
                       clock: ClockDep) -> DeskHandoff:
-    h = await _visible(session, actor, reference)
     now = clock.now()
-    audit(session, AuditEntry, actor, "read", "handoff", h.id, now)
-    return _view(h, actor, now)
+    return _view(await desk.read(session, actor, reference, now), actor, now)
 
 
 @router.post("/{reference}/decision", response_model=DecisionResult)
@@ -104,9 +81,5 @@ async def decide(reference: str, body: Decision, session: SessionDep, actor: Per
                  own: NotifyDep, clock: ClockDep) -> DecisionResult:
     """Accept or decline my offer, exactly as replying ACCEPT/DECLINE by SMS would: the same
     handoff, the same checks, a repeat answers as the SMS would (`already_accepted`)."""
-    h = await _visible(session, actor, reference, lock=True)
-    if h.keyworker_id != actor.keyworker_id:
-        raise NotFound("handoff")  # coordinators see offers, only the worker answers them
-    result = await replies.decide(session, own, h, body.decision)
-    audit(session, AuditEntry, actor, f"web:{body.decision}", "handoff", h.id, clock.now())
+    result = await desk.decide(session, own, actor, reference, body.decision, clock.now())
     return DecisionResult(result=result)

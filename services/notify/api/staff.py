@@ -6,11 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.common.audit import audit
 from services.common.deps import ClockDep, SessionDep, StaffDep
-from services.common.errors import NotFound
-from services.notify import repository
-from services.notify.models import AuditEntry
+from services.notify import handoffs, repository
 from services.notify.schemas import (
     AlertRead,
     HandoffDetail,
@@ -40,16 +37,11 @@ async def list_handoffs(
 async def get_handoff(handoff_id: str, session: SessionDep, actor: StaffDep,
                       clock: ClockDep) -> HandoffDetail:
     """One handoff with every step of its timeline and the state of each SMS and call."""
-    h = await repository.get_handoff(session, handoff_id)
-    if h is None:
-        raise NotFound("handoff")
-    audit(session, AuditEntry, actor, "read", "handoff", h.id, clock.now())
+    d = await handoffs.read_detail(session, actor, handoff_id, clock.now())
     return HandoffDetail(
-        **HandoffRead.model_validate(h).model_dump(),
-        timeline=[TimelineRead.model_validate(t)
-                  for t in await repository.timeline(session, h.id)],
-        messages=[MessageRead.model_validate(m)
-                  for m in await repository.messages_of(session, h.id)])
+        **HandoffRead.model_validate(d.handoff).model_dump(),
+        timeline=[TimelineRead.model_validate(t) for t in d.timeline],
+        messages=[MessageRead.model_validate(m) for m in d.messages])
 
 
 @router.get("/alerts", response_model=list[AlertRead])
