@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
-from services.common.errors import Conflict, ProblemError
+from services.common.context import Actor
+from services.common.errors import Conflict, NotFound, ProblemError
 from services.common.ids import new_id, new_reference
 from services.common.outbox import enqueue, priority_for
 from services.referral import repository, sla, timeline
@@ -35,6 +36,15 @@ class Submitted:
     referral_id: str
     body: dict[str, Any]
     created: bool
+
+
+async def visible(session: AsyncSession, actor: Actor, referral_id: str) -> Referral:
+    """The referral if the caller may see it (their organisation's, or any for staff);
+    someone else's is indistinguishable from none."""
+    referral = await repository.get_visible(session, referral_id, actor.org, actor.is_staff)
+    if referral is None or (not actor.is_staff and actor.org is None):
+        raise NotFound("referral")
+    return referral
 
 
 def body_hash(body: ReferralCreate) -> str:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.common.context import Actor
-from services.common.errors import NotFound, ProblemError
-from services.referral import repository
+from services.common.errors import ProblemError
 from services.referral.models import Referral, ReferralEvent
 from services.referral.schemas import ReferralRead, TimelineEntry
 
@@ -22,14 +19,6 @@ def org_of(actor: Actor) -> str:
     if not actor.org:
         raise ProblemError(403, "forbidden", "Forbidden", "This key has no organisation.")
     return actor.org
-
-
-async def visible_referral(session: AsyncSession, actor: Actor, referral_id: str) -> Referral:
-    """The referral if the caller may see it; someone else's is indistinguishable from none."""
-    referral = await repository.get_visible(session, referral_id, actor.org, actor.is_staff)
-    if referral is None or (not actor.is_staff and actor.org is None):
-        raise NotFound("referral")
-    return referral
 
 
 def partner_view(referral: Referral, events: Sequence[ReferralEvent]) -> ReferralRead:

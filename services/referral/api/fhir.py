@@ -16,7 +16,7 @@ from services.common.deps import ClockDep, PartnerDep, SessionDep
 from services.common.errors import ProblemError
 from services.common.fhir_errors import FHIR_JSON, from_problem, issue_code, operation_outcome
 from services.referral import fhir, referrals
-from services.referral.api.common import org_of, visible_referral
+from services.referral.api.common import org_of
 from services.referral.api.referrals import IdempotencyKey
 from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry
@@ -88,7 +88,7 @@ async def create_service_request(request: Request, session: SessionDep, actor: P
     result = await referrals.submit_partner_referral(
         session, own.rules.ruleset, own.announcer, body, org=org_of(actor),
         idempotency_key=idempotency_key, now=now, source="fhir")
-    referral = await visible_referral(session, actor, result.referral_id)
+    referral = await referrals.visible(session, actor, result.referral_id)
     audit(session, AuditEntry, actor, "create" if result.created else "replay", "referral",
           referral.id, now)
     return FhirResponse(fhir.to_resource(referral),
@@ -101,6 +101,6 @@ async def read_service_request(referral_id: str, session: SessionDep, actor: Par
                                clock: ClockDep) -> Response:
     """One of your organisation's referrals as a ServiceRequest: status, priority from urgency,
     `occurrencePeriod.end` = respond-by. Someone else's is a 404 OperationOutcome."""
-    referral = await visible_referral(session, actor, referral_id)
+    referral = await referrals.visible(session, actor, referral_id)
     audit(session, AuditEntry, actor, "read", "referral", referral.id, clock.now())
     return FhirResponse(fhir.to_resource(referral))

@@ -13,7 +13,7 @@ from services.common.audit import audit
 from services.common.deps import ClockDep, PartnerDep, SessionDep
 from services.common.errors import ProblemError, invalid
 from services.referral import referrals, repository
-from services.referral.api.common import org_of, partner_view, visible_referral
+from services.referral.api.common import org_of, partner_view
 from services.referral.deps import ReferralDep
 from services.referral.models import AuditEntry
 from services.referral.schemas import (
@@ -149,7 +149,7 @@ async def get_referral(referral_id: str, session: SessionDep, actor: PartnerDep,
                        clock: ClockDep) -> ReferralRead:
     """One of your organisation's referrals: status, respond-by and the timeline of its steps
     (received, routed, assigned, accepted, contacted, closed). Someone else's is a 404."""
-    referral = await visible_referral(session, actor, referral_id)
+    referral = await referrals.visible(session, actor, referral_id)
     events = await repository.timelines(session, [referral.id])
     audit(session, AuditEntry, actor, "read", "referral", referral.id, clock.now())
     return partner_view(referral, events[referral.id])
@@ -163,7 +163,7 @@ async def add_information(referral_id: str, body: InformationCreate, session: Se
                           actor: PartnerDep, clock: ClockDep) -> NoteAdded:
     """Add further information to an open referral; the team sees it, it is never shown back
     through this API. A closed referral answers 409."""
-    referral = await visible_referral(session, actor, referral_id)
+    referral = await referrals.visible(session, actor, referral_id)
     now = clock.now()
     note = await referrals.add_information(session, referral, body.text, actor.org, now)
     audit(session, AuditEntry, actor, "add_information", "referral", referral.id, now)
@@ -177,7 +177,7 @@ async def withdraw_referral(referral_id: str, body: WithdrawalCreate, session: S
                             actor: PartnerDep, clock: ClockDep, own: ReferralDep) -> ReferralRead:
     """Withdraw a referral, with your reason: it closes with outcome `withdrawn` and any key
     worker assignment is called off. A referral already closed answers 409."""
-    referral = await visible_referral(session, actor, referral_id)
+    referral = await referrals.visible(session, actor, referral_id)
     now = clock.now()
     await referrals.withdraw(session, own.announcer, referral, body.reason, actor.org, now)
     audit(session, AuditEntry, actor, "withdraw", "referral", referral.id, now)
