@@ -1,5 +1,6 @@
 """The dispatcher sends the most urgent messages first, and still sends the oldest routine one
-while emergencies keep coming (claims checked on a database of their own, no timing)."""
+while emergencies keep coming (claims checked on a database of their own, no timing); a
+queued message wakes the queues once its transaction commits, never when it rolls back."""
 
 from __future__ import annotations
 
@@ -69,3 +70,17 @@ async def test_a_run_of_emergencies_leaves_the_oldest_share_to_routine_work(db: 
                                              "old-routine"]
     assert await _claim(db, 4, oldest=0) == ["emergency3", "emergency4", "emergency5",
                                              "emergency6"]
+
+
+async def test_a_queued_message_wakes_the_queues_after_its_commit_only(db: Database) -> None:
+    woken: list[int] = []
+    db.on_outbox_commit(lambda: woken.append(1))
+    async with db.sessionmaker() as session:
+        await queue_message(session, key="rolled-back", kind="handoff", channel="sms",
+                            to="+447911123456", body="Living Well Line", now=Clock().now(),
+                            urgency="routine")
+        assert woken == []  # not before the commit
+        await session.rollback()
+    assert woken == []
+    await _queue(db, "committed", "routine", age=0)
+    assert woken == [1]
