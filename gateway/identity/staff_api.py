@@ -12,22 +12,38 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from gateway.identity import accounts, staff
+from gateway.identity.config import IdentitySettings
 from gateway.identity.models import StaffAccount
 from gateway.models import AuditEntry
 from services.common.audit import audit
 from services.common.context import H_ACTOR_KIND, H_INTERNAL_TOKEN, H_PERSON_ID, Actor
+from services.common.db import Database
 from services.common.errors import NotFound, ProblemError, install_error_handlers, invalid
-
-if TYPE_CHECKING:
-    from gateway.identity.gate import Identity
+from services.common.settings import Settings
 
 MOUNT = "/internal/identity"
+
+
+class Identity(Protocol):
+    """What this API needs of the gateway's identity (named here, so that this module does
+    not import the one that mounts it)."""
+
+    settings: Settings
+    cfg: IdentitySettings
+
+    @property
+    def db(self) -> Database: ...
+
+    async def now(self) -> datetime: ...
+
+    @staticmethod
+    def actor_of(account: StaffAccount) -> Actor: ...
 
 
 class Invite(BaseModel):
