@@ -103,6 +103,17 @@ async def test_the_board_says_each_clock_in_words(desk: Any) -> None:
     assert "vendor/htmx-2.0.11.min.js" in text and "<script>" not in text
 
 
+async def test_a_reference_on_the_board_opens_the_persons_page(desk: Any) -> None:
+    client, services, app = desk
+    board_answers(services, app.state.clock.now())
+    page = await client.get("/desk/board", headers=signed_in("coordinator"))
+    assert '<strong><a href="/desk/r/LW-AAAA-1111">LW-AAAA-1111</a></strong>' in page.text
+    assert '<a href="/desk/r/LW-BBBB-2222">LW-BBBB-2222</a>. Raised' in page.text  # an alert
+    live = await client.get("/desk/board/live", headers=signed_in("coordinator"))
+    assert 'href="/desk/r/LW-AAAA-1111"' in live.text
+    assert 'hx-headers=\'{"X-Livewell-Update": "board"}\'' in page.text  # polls say so
+
+
 async def test_the_live_fragment_is_204_when_nothing_changed(desk: Any) -> None:
     client, services, app = desk
     board_answers(services, app.state.clock.now())
@@ -153,10 +164,18 @@ async def test_a_search_posts_and_shows_the_field_error_or_the_people(desk: Any)
         "by": "phone", "searched": "+447400000001", "notes": [], "people": [{
             "id": "p-1", "given_name": "Robin", "family_name": "Example",
             "date_of_birth": "1988-04-23", "postcode": None, "phones": ["+447400000001"],
-            "emails": [], "nhs_number": None, "created_at": "2026-01-01T00:00:00+00:00"}]})
+            "emails": [], "nhs_number": None, "created_at": "2026-01-01T00:00:00+00:00",
+            "references": ["LW-CCCC-3333", "LW-AAAA-1111"]}, {
+            "id": "p-2", "given_name": "Robin", "family_name": "Other", "date_of_birth": None,
+            "postcode": None, "phones": [], "emails": [], "nhs_number": None,
+            "created_at": "2026-01-01T00:00:00+00:00", "references": []}]})
     found = await client.post("/desk/people", data={"by": "phone", "q": "07400 000001"},
                               headers=headers)
     assert found.status_code == 200 and "Robin Example" in found.text
+    # The person's page is their newest referral's; each referral opens its own.
+    assert '<a href="/desk/r/LW-CCCC-3333">Robin Example</a>' in found.text
+    assert '<a href="/desk/r/LW-AAAA-1111">LW-AAAA-1111</a>' in found.text
+    assert "No referral yet: contacts only." in found.text
     assert services.calls[-1][2] == "/api/v1/desk/people/search?by=phone&q=07400+000001"
 
 
