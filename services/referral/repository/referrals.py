@@ -1,22 +1,14 @@
-"""Every query of the referral service."""
+"""Queries of referrals and their timelines."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import insert_for
-from services.referral.models import (
-    IdempotentRequest,
-    Referral,
-    ReferralEvent,
-    ReferralNote,
-    Webhook,
-)
+from services.referral.models import Referral, ReferralEvent
 
 # Statuses in which nobody has accepted the referral yet: its SLA clock is running.
 AWAITING_ACCEPTANCE = ("received", "routed", "assigned", "declined", "reassigned")
@@ -108,23 +100,6 @@ async def holds_person(session: AsyncSession, keyworker_id: str, person_id: str,
     return (await session.scalar(stmt)) is not None
 
 
-async def claim_idempotency_key(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Store a new `Idempotency-Key` unless the organisation used it before; True when stored.
-
-    One `INSERT … ON CONFLICT DO NOTHING`: a concurrent twin waits on the unique key and then
-    finds it taken, with no savepoint and no look-up first.
-    """
-    stmt = (insert_for(session.get_bind().dialect.name, IdempotentRequest).values(**values)
-            .on_conflict_do_nothing().returning(IdempotentRequest.key))
-    return (await session.execute(stmt)).first() is not None
-
-
-async def get_idempotent(session: AsyncSession, org: str, key: str) -> IdempotentRequest | None:
-    stmt = select(IdempotentRequest).where(IdempotentRequest.org == org,
-                                           IdempotentRequest.key == key)
-    return (await session.scalars(stmt.execution_options(populate_existing=True))).one_or_none()
-
-
 async def sla_list(session: AsyncSession, *, state: str, now: datetime,
                    limit: int) -> Sequence[Referral]:
     """Unaccepted referrals past their deadline (`overdue`) or past the alert point (`at_risk`)."""
@@ -153,58 +128,3 @@ async def awaiting_soonest_due(session: AsyncSession, limit: int) -> Sequence[Re
     stmt = (select(Referral).where(Referral.status.in_(AWAITING_ACCEPTANCE))
             .order_by(Referral.respond_by, Referral.id).limit(limit))
     return (await session.scalars(stmt)).all()
-
-
-async def orgs_with_webhooks(session: AsyncSession) -> frozenset[str]:
-    """The organisations with at least one active webhook."""
-    stmt = select(Webhook.org).where(Webhook.active.is_(True)).distinct()
-    return frozenset(await session.scalars(stmt))
-
-
-async def active_webhooks(session: AsyncSession, org: str) -> Sequence[Webhook]:
-    stmt = select(Webhook).where(Webhook.org == org, Webhook.active.is_(True))
-    return (await session.scalars(stmt.order_by(Webhook.created_at))).all()
-
-
-async def get_webhook(session: AsyncSession, webhook_id: str) -> Webhook | None:
-    return await session.get(Webhook, webhook_id)
-
-
-async def get_note(session: AsyncSession, note_id: str) -> ReferralNote | None:
-    return await session.get(ReferralNote, note_id)
-
-
-async def notes_of_kinds(session: AsyncSession, referral_ids: Sequence[str],
-                         kinds: Sequence[str]) -> Sequence[ReferralNote]:
-    """The notes of these kinds on any of the referrals (in no particular order)."""
-    stmt = select(ReferralNote).where(ReferralNote.referral_id.in_(list(referral_ids)),
-                                      ReferralNote.kind.in_(kinds))
-    return (await session.scalars(stmt)).all()
-
-
-async def unreached(session: AsyncSession, *, unanswered: int, locality: str | None,
-                    reference: str | None, limit: int) -> Sequence[tuple[Referral, int]]:
-    """Referrals closed `not_reached`, or open with at least `unanswered` contact attempts and
-    none that reached the person, each with its count of unanswered attempts, the latest
-    status change first."""
-    tries = (select(ReferralNote.referral_id.label("rid"),
-                    func.count().filter(ReferralNote.text != "reached").label("unanswered"),
-                    func.count().filter(ReferralNote.text == "reached").label("reached"))
-             .where(ReferralNote.kind == "attempt").group_by(ReferralNote.referral_id)
-             .subquery())
-    stmt = (select(Referral, func.coalesce(tries.c.unanswered, 0))
-            .outerjoin(tries, tries.c.rid == Referral.id)
-            .where(or_(and_(Referral.status == "closed", Referral.outcome == "not_reached"),
-                       and_(Referral.status != "closed", tries.c.unanswered >= unanswered,
-                            tries.c.reached == 0))))
-    if locality:
-        stmt = stmt.where(Referral.locality == locality)
-    if reference:
-        stmt = stmt.where(Referral.reference == reference)
-    rows = (await session.execute(stmt.order_by(Referral.status_at.desc()).limit(limit))).all()
-    return [(referral, int(count)) for referral, count in rows]
-
-
-async def notes(session: AsyncSession, referral_id: str) -> Sequence[ReferralNote]:
-    stmt = select(ReferralNote).where(ReferralNote.referral_id == referral_id)
-    return (await session.scalars(stmt.order_by(ReferralNote.created_at))).all()
