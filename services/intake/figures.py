@@ -12,13 +12,11 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from services.common.figures import Month
 from services.common.figures_api import figures_router
-from services.intake.models import Contact, Person, PersonIdentifier
+from services.intake.repository import figures as figures_repo
 
 CHANNELS = ("voice", "sms", "email", "web")
 ANSWER_WITHIN = timedelta(seconds=60)
@@ -32,9 +30,7 @@ def anonymous_key(address: str | None, contact_id: str) -> str:
 
 async def _survivors(session: AsyncSession) -> dict[str, str]:
     """Merged people → the person they were merged into (followed to the end of the chain)."""
-    rows = (await session.execute(
-        select(Person.id, Person.merged_into).where(Person.merged_into.is_not(None))))
-    pairs = {person: into for person, into in rows if into is not None}
+    pairs = await figures_repo.merged_pairs(session)
     out: dict[str, str] = {}
     for start in pairs:
         seen, at = {start}, pairs[start]
@@ -46,9 +42,7 @@ async def _survivors(session: AsyncSession) -> dict[str, str]:
 
 
 async def contacts_by_channel(session: AsyncSession, month: Month) -> dict[str, int]:
-    in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
-    stmt = select(Contact.channel, func.count()).where(in_month).group_by(Contact.channel)
-    counted = dict((await session.execute(stmt)).all())
+    counted = await figures_repo.contacts_by_channel(session, month.start, month.end)
     return {channel: int(counted.get(channel, 0)) for channel in CHANNELS}
 
 
@@ -58,18 +52,10 @@ async def people(session: AsyncSession, month: Month,
     recorded then, in touch or not, and senders without a person never in touch before). A
     contact without a person is matched by its sender to a person known by that number or
     address."""
-    ident = aliased(PersonIdentifier)
-    in_month = and_(Contact.created_at >= month.start, Contact.created_at < month.end)
-    who = func.coalesce(Contact.person_id, ident.person_id)
-    stmt = (select(who, Contact.from_address, Contact.id)
-            .select_from(Contact)
-            .outerjoin(ident, and_(Contact.person_id.is_(None),
-                                   ident.value == Contact.from_address,
-                                   ident.kind.in_(("phone", "email"))))
-            .where(in_month))
     found: set[str] = set()
     anonymous: dict[str, str] = {}  # key → sender
-    for person_id, address, contact_id in (await session.execute(stmt)):
+    for person_id, address, contact_id in await figures_repo.senders(session, month.start,
+                                                                     month.end):
         if person_id is not None:
             found.add(survivors.get(str(person_id), str(person_id)))
             continue
@@ -77,16 +63,10 @@ async def people(session: AsyncSession, month: Month,
         found.add(key)
         if address:
             anonymous[key] = address
-    # Senders without a person who were in touch before the month are not new: one pass
-    # over the earlier contacts, joined to this month's anonymous senders.
+    # Senders without a person who were in touch before the month are not new.
     earlier: set[str | None] = set()
     if anonymous:
-        before = aliased(Contact)
-        earlier = set((await session.execute(
-            select(Contact.from_address).distinct()
-            .join(before, before.from_address == Contact.from_address)
-            .where(in_month, Contact.person_id.is_(None),
-                   before.created_at < month.start))).scalars())
+        earlier = await figures_repo.senders_seen_before(session, month.start, month.end)
     new_anonymous = {key for key in found if key.startswith("anon:")
                      and anonymous.get(key) not in earlier}
     return found, await first_known(session, month, survivors) | new_anonymous
@@ -97,20 +77,14 @@ async def first_known(session: AsyncSession, month: Month,
     """People whose first record (theirs or of anyone merged into them) is in the month: all
     of them, not only those with a contact, since a person referred this month and never in
     touch is new too (the composition keeps those some service saw)."""
-    group = func.coalesce(Person.merged_into, Person.id)
-    first = func.min(Person.created_at)
-    stmt = (select(group, first).group_by(group)
-            .having(and_(first >= month.start, first < month.end)))
-    return {survivors.get(p, p) for p, _ in (await session.execute(stmt))}
+    first = await figures_repo.first_recorded_between(session, month.start, month.end)
+    return {survivors.get(p, p) for p in first}
 
 
 async def crisis_calls(session: AsyncSession, month: Month) -> dict[str, int]:
     """Calls that took the crisis route (option 1, or no usable input twice), and how many a
     person answered within 60 s of the call's start."""
-    stmt = select(Contact.created_at, Contact.answered_at).where(
-        Contact.channel == "voice", Contact.ivr_choice == "crisis",
-        Contact.created_at >= month.start, Contact.created_at < month.end)
-    rows = (await session.execute(stmt)).all()
+    rows = await figures_repo.crisis_call_times(session, month.start, month.end)
     quick = sum(1 for started, answered in rows
                 if answered is not None and answered - started <= ANSWER_WITHIN)
     return {"total": len(rows), "to_a_human_within_60s": quick}
