@@ -75,6 +75,8 @@ def _refusal(exc: accounts.AccountError) -> ProblemError:
     if isinstance(exc, accounts.NotAllowed):
         return ProblemError(409, "not-allowed", "Not allowed", str(exc),
                             [{"loc": [exc.field], "msg": str(exc)}])
+    if exc.field == "keyworker_id":  # the CLI's words name its option; the desk's a list
+        return invalid([exc.field], "Choose the key worker this account is for")
     return invalid([exc.field], str(exc))
 
 
