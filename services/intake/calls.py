@@ -183,8 +183,8 @@ async def _crisis_follow_up(session: AsyncSession, intake: Intake, contact: Cont
                                               intake.config.open_referral_days,
                                               urgency="emergency")
         contact.reference = joined.reference if joined else None
-    await followup.crisis_alert(session, contact_id=contact.id, reference=contact.reference,
-                                now=now)
+    await followup.enqueue_crisis_alert(session, contact_id=contact.id,
+                                        reference=contact.reference, now=now)
     if contact.from_address:
         await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                     person_id=contact.person_id, channel="voice",
@@ -221,7 +221,7 @@ async def _support_message(session: AsyncSession, intake: Intake, contact: Conta
     if contact.reference is None:  # a repeated request keeps the first reference
         contact.person_id = contact.person_id or await person_for_phone(
             session, contact.from_address, now, create=True)
-        contact.reference = await followup.self_referral(
+        contact.reference = await followup.enqueue_self_referral(
             session, contact_id=contact.id, person_id=contact.person_id, source="voice",
             reason=f"Self-referral by voice message: the recording is held by intake "
                    f"(contact {contact.id}).",
@@ -262,14 +262,15 @@ async def transcribed(session: AsyncSession, intake: Intake, form: Form, now: da
     if open_emergency is not None:  # one story: the emergency already open takes it
         reference = open_emergency.reference
     else:  # routed at once, not behind the routine deadline of the message's own referral
-        reference = await followup.self_referral(
+        reference = await followup.enqueue_self_referral(
             session, contact_id=contact.id, person_id=contact.person_id, source="voice",
             reason=f"Crisis language in a voice message: held by intake (contact {contact.id}).",
             urgency="emergency", risk=check.risk(), now=now, key_suffix="crisis")
     contact.reference = contact.reference or reference
     log.warning("crisis language in a voice message", extra={
         "event": "call.crisis_message", "contact_id": contact.id, "reference": reference})
-    await followup.crisis_alert(session, contact_id=contact.id, reference=reference, now=now)
+    await followup.enqueue_crisis_alert(session, contact_id=contact.id, reference=reference,
+                                        now=now)
     await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                 person_id=contact.person_id, channel="voice",
                                 reason="crisis_message", risk="crisis", reference=reference,

@@ -34,7 +34,7 @@ async def open_referral(session: AsyncSession, person_id: str | None, now: datet
                                                  urgency=urgency)
 
 
-async def self_referral(
+async def enqueue_self_referral(
     session: AsyncSession, *, contact_id: str, person_id: str | None, source: str,
     reason: str, urgency: str, risk: dict[str, bool] | None, now: datetime,
     key_suffix: str = "",
@@ -100,8 +100,9 @@ async def text_person(session: AsyncSession, *, to: str | None, template: str,
     return True
 
 
-async def crisis_alert(session: AsyncSession, *, contact_id: str, reference: str | None,
-                       now: datetime, referral_id: str | None = None) -> None:
+async def enqueue_crisis_alert(session: AsyncSession, *, contact_id: str,
+                               reference: str | None, now: datetime,
+                               referral_id: str | None = None) -> None:
     """Alert the on-duty duty coordinators now (notify texts each), before any referral is
     routed; once per contact, however often Twilio repeats the request that raised it."""
     if await repository.outbox_key_taken(session, f"alert:crisis:{contact_id}"):

@@ -84,8 +84,8 @@ async def take(session: AsyncSession, intake: Intake, msg: IncomingMessage, now:
     contact.reference, contact.crisis = reference, check.is_crisis
     contact.reply = render(reference, _urgency(check), check.is_crisis, joined)
     if check.is_crisis:
-        await followup.crisis_alert(session, contact_id=contact.id, reference=reference,
-                                    now=now)
+        await followup.enqueue_crisis_alert(session, contact_id=contact.id,
+                                            reference=reference, now=now)
         await followup.add_callback(session, intake.replies, contact_id=contact.id,
                                     person_id=msg.person_id, channel=msg.channel,
                                     reason="crisis_message", risk="crisis",
@@ -122,7 +122,7 @@ async def _refer(session: AsyncSession, intake: Intake, msg: IncomingMessage, co
         return link.reference, True
     reason = (f"Self-referral by {msg.channel}: the message is held by intake "
               f"(contact {contact.id}).")
-    reference = await followup.self_referral(
+    reference = await followup.enqueue_self_referral(
         session, contact_id=contact.id, person_id=msg.person_id, source=msg.channel,
         reason=reason, urgency=_urgency(check), risk=check.risk(), now=now)
     return reference, False
