@@ -33,6 +33,8 @@ class Found(BaseModel):
     emails: list[str]
     nhs_number: str | None
     created_at: datetime
+    # Their referrals' references, newest first: the desk opens the person's page by one.
+    references: list[str]
 
 
 class SearchResult(BaseModel):
@@ -97,9 +99,10 @@ async def search(session: SessionDep, actor: CoordinatorDep, clock: ClockDep, by
     ids: dict[tuple[str, str], list[str]] = {}
     for i in await repository.identifiers_of_people(session, [p.id for p in found]):
         ids.setdefault((i.person_id, i.kind), []).append(i.value)
+    refs = await repository.references_of_people(session, [p.id for p in found])
     return SearchResult(by=by, searched=searched, notes=notes, people=[Found(
         id=p.id, given_name=p.given_name, family_name=p.family_name,
         date_of_birth=p.date_of_birth, postcode=p.postcode,
         phones=ids.get((p.id, "phone"), []), emails=ids.get((p.id, "email"), []),
         nhs_number=next(iter(ids.get((p.id, "nhs_number"), [])), None),
-        created_at=p.created_at) for p in found])
+        created_at=p.created_at, references=refs.get(p.id, [])) for p in found])

@@ -64,6 +64,7 @@ from services.intake.repository.referrals import (
     get_link,
     link_for_referral,
     open_link_for_person,
+    references_of_people,
 )
 
 __all__ = [
@@ -75,6 +76,6 @@ __all__ = [
     "is_opted_out", "link_for_referral", "matches_between", "move_person",
     "open_callback_count", "open_callbacks", "open_crisis_callback", "open_link_for_person",
     "open_possible_matches", "outbox_key_taken", "people_by_id", "people_by_phone",
-    "people_named", "person_for_identifier", "search_people", "set_contact", "set_opt_out",
-    "story_contacts",
+    "people_named", "person_for_identifier", "references_of_people", "search_people",
+    "set_contact", "set_opt_out", "story_contacts",
 ]

@@ -32,5 +32,19 @@ async def open_link_for_person(session: AsyncSession, person_id: str, since: dat
     return (await session.scalars(stmt)).first()
 
 
+async def references_of_people(session: AsyncSession,
+                                person_ids: list[str]) -> dict[str, list[str]]:
+    """Each person's referral references, newest first (the desk opens their page by one)."""
+    if not person_ids:
+        return {}
+    stmt = (select(ReferralLink.person_id, ReferralLink.reference)
+            .where(ReferralLink.person_id.in_(person_ids))
+            .order_by(desc(ReferralLink.opened_at), ReferralLink.reference))
+    out: dict[str, list[str]] = {}
+    for person_id, reference in (await session.execute(stmt)).all():
+        out.setdefault(str(person_id), []).append(str(reference))
+    return out
+
+
 async def add_link_if_new(session: AsyncSession, values: dict[str, Any]) -> bool:
     return await inserted(session, ReferralLink, values)

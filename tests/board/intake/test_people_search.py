@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import random
 import string
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from services.common.ids import new_id
-from services.intake.models import AuditEntry, Contact, Person, PersonIdentifier
+from services.intake.models import AuditEntry, Contact, Person, PersonIdentifier, ReferralLink
 from tests.board.people import COORDINATOR, refused_everyone_but_coordinators, signed_in
 from tests.intake.fakes import mobile
 from tests.support.service import ServiceHarness
@@ -82,6 +82,32 @@ async def test_nhs_number_and_reference(intake: ServiceHarness) -> None:
                                    headers=signed_in("admin"))
     assert resp.status_code == 200  # unusual but well formed: searched and flagged
     assert resp.json()["notes"] and resp.json()["searched"] == "1234567890"
+
+
+def a_reference() -> str:
+    return "LW-" + "".join(random.choices("ABCDEFGHJK", k=4)) + "-" + "".join(
+        random.choices("0123456789", k=4))
+
+
+async def test_each_person_found_carries_their_references_newest_first(
+    intake: ServiceHarness,
+) -> None:
+    """The desk links a person found to their newest referral's page."""
+    name = family()
+    pid = await a_person(intake, name, mobile(), f"{name}@example.org")
+    older, newer = a_reference(), a_reference()
+    now = intake.kit.clock.now()
+    async with intake.kit.db.sessionmaker() as session, session.begin():
+        for reference, opened in ((older, now - timedelta(days=30)), (newer, now)):
+            session.add(ReferralLink(reference=reference, referral_id=new_id(), person_id=pid,
+                                     source="partner", urgency="routine", respond_by=None,
+                                     opened_at=opened))
+    alone = await a_person(intake, name, mobile(), f"{name}.2@example.org")
+    resp = await intake.client.get(SEARCH, params={"by": "name", "q": name},
+                                   headers=signed_in("coordinator", COORDINATOR))
+    assert resp.status_code == 200, resp.text
+    refs = {p["id"]: p["references"] for p in resp.json()["people"]}
+    assert refs == {pid: [newer, older], alone: []}
 
 
 async def test_bad_input_is_a_422_naming_the_field(intake: ServiceHarness) -> None:
