@@ -53,6 +53,28 @@ async def test_each_status_change_arrives_signed(referral: Service) -> None:
             assert private not in body.decode()
 
 
+async def test_a_webhook_hears_the_very_next_change_after_it_is_registered(
+    referral: Service,
+) -> None:
+    """The organisations with a webhook are kept for a few seconds; registering one here
+    forgets them when the registration commits, so the next referral is announced."""
+    org = key_headers(f"Late Org {uuid.uuid4()}")
+    first = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                        headers=org)).json()["id"]  # read the orgs: none
+    await _register(referral, org, "https://late.example/hook")
+    second = (await referral.client.post("/api/v1/referrals", json=referral_body(),
+                                         headers=org)).json()["id"]
+
+    def deliveries() -> list[dict[str, str]]:
+        return [json.loads(b) for url, b, _ in referral.poster.sent
+                if url == "https://late.example/hook"]
+
+    await referral.until(lambda: any(d["referral_id"] == second and d["event"] == "received"
+                                     for d in deliveries()))
+    # The first was received before the webhook existed (its later steps may be announced).
+    assert not any(d["referral_id"] == first and d["event"] == "received" for d in deliveries())
+
+
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
     # Fixed vector, so partners can check their own implementation against it.
     assert webhooks.sign("whsec_test", "1700000000", b'{"a":1}') == (
