@@ -2,8 +2,9 @@
 board open; a referral made with the API and a crisis text appear without a reload; the
 crisis alert is acknowledged in one and the other shows who and when; a referral is given
 to a chosen key worker from the board; removing a shift opens a rota gap on the open board;
-the rota's week; a person is found by phone; a key worker and their leave set up with forms,
-the routing dry run, a possible match settled; axe finds nothing at phone and desktop sizes."""
+the rota's week; a person is found by phone and their page opened from the results; a key
+worker and their leave set up with forms, the routing dry run, a possible match settled; axe
+finds nothing at phone and desktop sizes."""
 
 from __future__ import annotations
 
@@ -165,12 +166,15 @@ def test_the_board_is_live_and_coordinators_act_from_it(stack: Stack, browser: A
     first.get_by_label("Phone number").check()
     first.get_by_label("Search for").fill(phone)
 
-    def found() -> bool:
+    def found() -> bool:  # with their referral, which intake learns a moment later
         first.get_by_role("button", name="Search").click()
-        return "Board Person" in first.locator("main").inner_text()
+        return first.get_by_role("link", name=fits["reference"]).count() > 0
 
-    until(found, "the person found by phone")
+    until(found, "the person found by phone, with their referral")
     assert_accessible(first, what="people search results")
+    first.get_by_role("link", name="Board Person").click()
+    first.wait_for_url(f"**/desk/r/{fits['reference']}")
+    expect(first.locator("main")).to_contain_text("Not sleeping.")
 
 
 def test_running_the_service_from_the_desk(stack: Stack, browser: Any) -> None:
