@@ -87,8 +87,10 @@ class Recorder:
     def to(self, path_part: str) -> list[dict[str, Any]]:
         return [p for _, path, p in self.calls if path_part in path]
 
-    async def wait_for(self, path_part: str, count: int = 1, timeout: float = 5.0) -> None:
-        """Wait until `count` deliveries to a path containing `path_part` were recorded."""
+    async def wait_for(self, path_part: str, count: int = 1, timeout: float = 15.0) -> None:
+        """Wait until `count` deliveries to a path containing `path_part` were recorded
+        (woken by each delivery; the timeout, as `eventually`'s, only ends a test that
+        would wait for ever)."""
         async def _wait() -> None:
             while len(self.to(path_part)) < count:
                 self.changed.clear()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 
-from services.common import inbox
 from services.common.deps import ClockDep, SessionDep
 from services.common.errors import NotFound
-from services.keyperson import assignment, duty, roster, waiting
-from services.keyperson.models import Assignment, InboxEntry
+from services.keyperson import assignment, deliveries, duty, roster, waiting
 from services.keyperson.rota import DutyRole
 from services.keyperson.schemas import (
     AcceptedBody,
@@ -28,30 +25,11 @@ router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=Fals
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=180)]
 
 
-def result(a: Assignment) -> dict[str, Any]:
-    return AssignmentResult(assignment_id=a.id, keyworker_id=a.keyworker_id, status=a.status,
-                            via=a.via, reasons=a.reasons).model_dump()
-
-
-async def once(session: SessionDep, key: str | None, scope: str, clock: ClockDep,
-               apply: Callable[[], Awaitable[Assignment]]) -> dict[str, Any]:
-    """Apply a delivery once per idempotency key; a repeat gets the stored answer."""
-    inbox_key = f"{scope}:{key}" if key else None
-    if inbox_key is not None:
-        prior = await inbox.seen(session, InboxEntry, inbox_key)
-        if prior is not None and prior.response is not None:
-            return prior.response
-    body = result(await apply())
-    if inbox_key is not None:
-        inbox.remember(session, InboxEntry, inbox_key, body, clock.now())
-    return body
-
-
 @router.post("/assignments", response_model=AssignmentResult)
 async def create_assignment(body: AssignmentRequest, session: SessionDep, clock: ClockDep,
                             key: IdempotencyKey = None) -> dict[str, Any]:
     """Give a referral its key worker (idempotent per referral)."""
-    return await once(session, key, "assign", clock,
+    return await deliveries.once(session, key, "assign", clock,
                       lambda: assignment.assign(session, body, clock.now()))
 
 
@@ -59,7 +37,7 @@ async def create_assignment(body: AssignmentRequest, session: SessionDep, clock:
 async def handoff_accepted(referral_id: str, body: AcceptedBody, session: SessionDep,
                            clock: ClockDep, key: IdempotencyKey = None) -> dict[str, Any]:
     """The worker accepted the handoff."""
-    return await once(session, key, "accepted", clock, lambda: assignment.accepted(
+    return await deliveries.once(session, key, "accepted", clock, lambda: assignment.accepted(
         session, referral_id, body.keyworker_id, clock.now()))
 
 
@@ -67,7 +45,7 @@ async def handoff_accepted(referral_id: str, body: AcceptedBody, session: Sessio
 async def handoff_declined(referral_id: str, body: DeclinedBody, session: SessionDep,
                            clock: ClockDep, key: IdempotencyKey = None) -> dict[str, Any]:
     """The worker declined, or the handoff expired or failed: offer the next candidate."""
-    return await once(session, key, "declined", clock, lambda: assignment.declined(
+    return await deliveries.once(session, key, "declined", clock, lambda: assignment.declined(
         session, referral_id, body.keyworker_id, clock.now()))
 
 
@@ -81,7 +59,7 @@ async def referral_closed(referral_id: str, session: SessionDep, clock: ClockDep
     is optional. Arriving before the assignment request, it is kept, and the late request
     assigns no one."""
     reference = body.reference if body else None
-    return await once(session, key, "closed", clock,
+    return await deliveries.once(session, key, "closed", clock,
                       lambda: assignment.closed(session, referral_id, clock.now(), reference))
 
 
