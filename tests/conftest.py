@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,43 @@ from tests.support.stack import STACKS
 pytest_plugins = ["tests.support.browser"]  # the `browser` fixture for page tests
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shuffle", type=int, metavar="SEED", default=None,
+        help="run the modules, and the tests in each, in an order shuffled by SEED, to find "
+             "tests that depend on others' order (each backend's tests stay together, as "
+             "pytest-random-order's buckets would not keep them: every switch of backend "
+             "makes a new session database and new end-to-end systems)")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seed = config.getoption("--shuffle")
+    if seed is None:
+        return
+    rng = random.Random(seed)
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(str(item.path), []).append(item)
+    order = list(modules)
+    rng.shuffle(order)
+    for tests in modules.values():
+        rng.shuffle(tests)
+    shuffled = [item for module in order for item in modules[module]]
+    items[:] = sorted(shuffled, key=_backend_rank)  # stable: the shuffle stays within each
+
+
+def _backend_rank(item: pytest.Item) -> int:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec else None
+    return BACKENDS.index(backend) if backend in BACKENDS else -1
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.getoption("--shuffle")
+    return None if seed is None else f"tests shuffled with seed {seed} (--shuffle)"
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
