@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install browser run test test-faults lint bench migrate clean translations
+.PHONY: install browser run test test-faults test-shuffled lint bench migrate clean translations
 
 $(UV):
 	@echo "==> bootstrapping uv into $(TOOLS)/ (first use only)"
@@ -38,6 +38,13 @@ test: install browser
 
 test-faults: install
 	$(VENV)/bin/pytest -m faults
+
+# `make test` in a seeded shuffled order (the modules, and the tests in each; each database
+# backend's tests stay together), to catch a test that leans on what another left behind.
+# The seed is printed in the header; `make test-shuffled SEED=n` repeats an order.
+SEED ?= $(shell date +%s)
+test-shuffled: install browser
+	$(VENV)/bin/pytest -m "not faults" --shuffle $(SEED)
 
 lint: install
 	$(VENV)/bin/ruff check .
