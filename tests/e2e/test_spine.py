@@ -3,7 +3,10 @@ key worker → handoff SMS → ACCEPT reply → the police officer sees `accepte
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -100,3 +103,19 @@ async def test_a_police_referral_reaches_a_key_worker_and_is_accepted(stack: Sta
 
         listed = await http.get("/api/v1/referrals", headers=police)
         assert listed.status_code == 200
+
+
+def test_a_key_made_with_the_cli_opens_the_api_for_its_organisation_only(stack: Stack) -> None:
+    """The operator's way to make a key, once per run (the other tests get theirs in process
+    with the same code, which saves a process start per key)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "livewell", "keys", "create", "--org", "CLI Police", "--role",
+         "partner", "--json"], env=stack.env, cwd=stack.var_dir.parent, check=True,
+        capture_output=True, timeout=60)
+    key = json.loads(made.stdout)
+    assert key["org"] == "CLI Police" and key["role"] == "partner"
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as http:
+        mine = http.get("/api/v1/referrals", headers={"Authorization": f"Bearer {key['key']}"})
+        assert mine.status_code == 200, mine.text
+        assert http.get("/api/v1/referrals", headers={
+            "Authorization": f"Bearer {key['key']}x"}).status_code == 401
