@@ -44,8 +44,9 @@ async def add_shift_and_retry_waiting(session: AsyncSession, areas: AreaBook,
     shift = Shift(id=new_id(), created_at=now, **body.model_dump())
     repo.add(session, shift)
     if shift.ends_at > now:
-        waiting.soon(session, now, delay=max((shift.starts_at - now).total_seconds(), 0.0),
-                     key=f"shift:{shift.id}:starts")
+        waiting.queue_retry(session, now,
+                            delay=max((shift.starts_at - now).total_seconds(), 0.0),
+                            key=f"shift:{shift.id}:starts")
     audit(session, AuditEntry, actor, "create", "shift", shift.id, now)
     return shift
 

@@ -24,5 +24,5 @@ def install(kit: Kit, own: Keyperson) -> None:
     async def retry_waiting(session: AsyncSession, payload: dict[str, Any]) -> None:
         await waiting.retry_waiting(session, kit.clock.now(), waiting.cursor(payload))
 
-    kit.relay.local_handlers[roster.ABSENCE_STARTS] = absence_starts
-    kit.relay.local_handlers[waiting.RETRY] = retry_waiting
+    kit.relay.local_handlers[roster.ABSENCE_STARTS_HANDLER] = absence_starts
+    kit.relay.local_handlers[waiting.RETRY_HANDLER] = retry_waiting

@@ -28,7 +28,7 @@ from services.keyperson.models import Absence, AuditEntry, KeyWorker, OutboxMess
 from services.keyperson.schemas import AbsenceCreate, KeyWorkerCreate, KeyWorkerUpdate
 
 log = logging.getLogger(__name__)
-ABSENCE_STARTS = "absence.starts"  # the local timer that moves an absent worker's people
+ABSENCE_STARTS_HANDLER = "absence.starts"  # the local timer that moves an absent worker's people
 # Fields whose change may let a waiting referral fit this worker now.
 _FITS = frozenset({"localities", "teams", "max_caseload", "active"})
 
@@ -72,7 +72,7 @@ async def add_worker_and_reassign(session: AsyncSession, areas: AreaBook,
     await _flush_phone(session)
     await repo.set_areas(session, worker)
     audit(session, AuditEntry, actor, "create", "keyworker", worker.id, now)
-    waiting.soon(session, now)
+    waiting.queue_retry(session, now)
     return worker
 
 
@@ -99,7 +99,7 @@ async def update_worker_and_reassign(session: AsyncSession, areas: AreaBook,
     if changes.get("active") is False:
         await assignment.move_people_of(session, worker.id, now)
     elif _FITS & changes.keys():
-        waiting.soon(session, now)
+        waiting.queue_retry(session, now)
     audit(session, AuditEntry, actor, "update", "keyworker", worker.id, now)
     await session.refresh(worker)
     return worker
@@ -138,11 +138,11 @@ async def add_absence_and_reassign(session: AsyncSession, keyworker_id: str,
         moved = await assignment.move_people_of(session, worker.id, now)
     elif absence.starts_at > now:
         enqueue(session, OutboxMessage, key=f"absence:{absence.id}", target="local",
-                path=ABSENCE_STARTS, payload={"absence_id": absence.id}, now=now,
+                path=ABSENCE_STARTS_HANDLER, payload={"absence_id": absence.id}, now=now,
                 delay=(absence.starts_at - now).total_seconds())
     if absence.ends_at > now:  # back at work: what waited for a key worker is tried again
-        waiting.soon(session, now, delay=(absence.ends_at - now).total_seconds(),
-                     key=f"absence:{absence.id}:ends")
+        waiting.queue_retry(session, now, delay=(absence.ends_at - now).total_seconds(),
+                            key=f"absence:{absence.id}:ends")
     audit(session, AuditEntry, actor, "create", "absence", absence.id, now)
     return absence, moved
 
@@ -175,7 +175,7 @@ async def cancel_absence_and_reassign(session: AsyncSession, keyworker_id: str,
     if absence is None or absence.keyworker_id != keyworker_id:
         raise NotFound("absence")
     await repo.remove(session, absence)
-    waiting.soon(session, now)
+    waiting.queue_retry(session, now)
     audit(session, AuditEntry, actor, "delete", "absence", absence_id, now)
 
 

@@ -25,16 +25,16 @@ from services.keyperson.models import Assignment, OutboxMessage
 
 log = logging.getLogger(__name__)
 BATCH = 100  # referrals tried per transaction; a full batch queues the next one
-RETRY = "assignment.retry_waiting"
+RETRY_HANDLER = "assignment.retry_waiting"  # the local timer that tries waiting referrals
 KEY_WORKER_VIA = ("continuity", "ranking")
 
 
-def soon(session: AsyncSession, now: datetime, *, delay: float = 0.0, key: str | None = None,
-         payload: dict[str, Any] | None = None) -> None:
+def queue_retry(session: AsyncSession, now: datetime, *, delay: float = 0.0,
+                key: str | None = None, payload: dict[str, Any] | None = None) -> None:
     """Try the waiting referrals again after this transaction (or at `delay` seconds: a
     durable timer, keyed by what it waits for)."""
     enqueue(session, OutboxMessage, key=key or f"retry:{new_id()}", target="local",
-            path=RETRY, payload=payload or {}, now=now, delay=delay)
+            path=RETRY_HANDLER, payload=payload or {}, now=now, delay=delay)
 
 
 async def settle(session: AsyncSession, a: Assignment, now: datetime) -> bool:
@@ -80,7 +80,7 @@ async def retry_waiting(session: AsyncSession, now: datetime,
         await session.flush()  # a person's next waiting referral follows this one
     if len(batch) == BATCH:
         last = batch[-1]
-        soon(session, now, payload={"after": [last.respond_by.isoformat(), last.id]})
+        queue_retry(session, now, payload={"after": [last.respond_by.isoformat(), last.id]})
     if moved:
         log.info("waiting referrals given a key worker or duty coordinator",
                  extra={"event": "assignment.retry_waiting", "count": moved})
