@@ -173,12 +173,15 @@ class Traffic:
 
 
 @contextlib.asynccontextmanager
-async def traffic(stack: Stack, per_second: float = 3.0) -> AsyncIterator[Traffic]:
-    """Traffic flowing for the body of the `async with`; finished (in flight too) after it."""
+async def traffic(stack: Stack, per_second: float = 3.0,
+                  limit: int = 200) -> AsyncIterator[Traffic]:
+    """Traffic flowing for the body of the `async with` (at most `limit` of each); finished
+    (in flight too) after it."""
     t = Traffic(stack)
-    task = asyncio.create_task(t.run(per_second))
-    await asyncio.sleep(1.0)
+    task = asyncio.create_task(t.run(per_second, limit))
     try:
+        await eventually(lambda: t.sms or t.calls or t.referrals or t.refused,
+                         what="the first answers to the traffic")
         yield t
     finally:
         t.stop()

@@ -60,13 +60,9 @@ async def test_a_call_whose_database_connection_drops_mid_answer_is_still_record
         async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
             answer = asyncio.create_task(http.post("/twilio/voice", data=call,
                                                    headers=stack.sign("/twilio/voice", call)))
-            waiting: list[int] = []
-            for _ in range(100):  # intake's transaction queues behind the lock
-                waiting = await asyncio.to_thread(_waiting_on_a_lock, database)
-                if waiting:
-                    break
-                await asyncio.sleep(0.02)
-            assert waiting, "intake never reached the contact table"
+            waiting: list[int] = await eventually(  # intake's transaction queues behind the lock
+                lambda: asyncio.to_thread(_waiting_on_a_lock, database), interval=0.02,
+                what="intake to reach the contact table")
             await asyncio.to_thread(_terminate, waiting)
             resp = await answer
         locker.rollback()

@@ -4,7 +4,6 @@ fail-safe in time, and every text the gateway took is a contact once intake is b
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -39,12 +38,14 @@ async def test_handoffs_survive_twilio_errors_rate_limits_and_timeouts(stack: St
          "after_create": True},  # created, but the answer never comes in time
     ):
         await stack.twilio.fault(**fault)
-    async with traffic(stack) as t:
-        await asyncio.sleep(8)
+    async with traffic(stack) as t, httpx.AsyncClient(base_url=stack.twilio.base_url) as mock:
+        async def every_fault_met() -> bool:
+            left: list[object] = (await mock.get("/_mock/faults")).json()
+            return left == []
+
+        await eventually(every_fault_met, timeout=90, interval=0.5,
+                         what="the traffic to meet every fault")
     await assert_exactly_once(stack, t)
-    async with httpx.AsyncClient(base_url=stack.twilio.base_url) as http:
-        left = (await http.get("/_mock/faults")).json()
-    assert left == [], f"not every fault was met: {left}"
 
 
 def _call(stack: Stack) -> dict[str, str]:
@@ -71,7 +72,8 @@ async def test_with_intake_frozen_every_call_gets_the_failsafe_and_no_text_is_lo
                 timings.append(time.monotonic() - started)
                 assert resp.status_code == 200
                 assert "999" in resp.text and "<Say" in resp.text, resp.text
-            await asyncio.sleep(1)
+            await eventually(lambda: len(t.sms) >= 3, timeout=30,
+                             what="texts taken while intake is frozen")
     finally:
         os.kill(intake, signal.SIGCONT)
     assert child_pid(stack, "intake") == intake, "a frozen process is not a dead one"
