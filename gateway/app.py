@@ -22,7 +22,7 @@ from gateway import admission, spool
 from gateway.breaker import Breaker
 from gateway.config import GatewaySettings
 from gateway.failsafe import failsafe_twiml, sms_holding_twiml
-from gateway.identity.gate import Identity
+from gateway.identity.pages import create_identity
 from gateway.keys import KeyStore
 from gateway.metrics import ServiceMetrics
 from gateway.models import KIT_MODELS
@@ -91,7 +91,7 @@ class Gateway:
         install_error_handlers(self.ops)
         self.ops.include_router(ops_router)
         self.ops.include_router(reports_router)
-        self.identity = Identity(settings)
+        self.identity = create_identity(settings)
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:

@@ -17,7 +17,6 @@ from gateway.identity import accounts
 from gateway.identity.attempts import SignInLimits
 from gateway.identity.config import IdentitySettings
 from gateway.identity.models import StaffAccount, StaffInvitation
-from gateway.identity.pages import build_app, make_pages
 from gateway.identity.roster import Roster
 from gateway.identity.sessions import COOKIE, Csrf, Person, SessionStore
 from gateway.models import AuditEntry
@@ -28,6 +27,7 @@ from services.common.context import Actor
 from services.common.db import Database
 from services.common.http import ServiceClient
 from services.common.settings import Settings
+from services.common.web import Pages
 from services.common.web.security import content_security_policy
 
 log = logging.getLogger("gateway.identity")
@@ -43,13 +43,17 @@ UPDATE_HEADER = b"x-livewell-update"
 
 
 class Identity:
-    def __init__(self, settings: Settings, cfg: IdentitySettings | None = None) -> None:
+    """Who is signed in, and the sign-in pages. Built by `gateway.identity.pages.create_identity`,
+    which gives it its pages and the app that serves them (the pages call back into this)."""
+
+    def __init__(self, settings: Settings, pages: Pages,
+                 cfg: IdentitySettings | None = None) -> None:
         self.settings = settings
         self.cfg = cfg or IdentitySettings()
         self.csrf = Csrf(settings.internal_secret)
         self.secure = settings.public_base_url.startswith("https://")
-        self.pages = make_pages()
-        self.app = build_app(self)
+        self.pages = pages
+        self.app: Any = None  # the sign-in pages' ASGI app, set by create_identity
         self._db: Database | None = None
         self._clock: Clock | None = None
         self._sessions: SessionStore | None = None

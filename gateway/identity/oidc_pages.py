@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from gateway.identity import oidc
+from gateway.identity.gate import Identity
 from gateway.identity.sessions import COOKIE
-
-if TYPE_CHECKING:
-    from gateway.identity.gate import Identity
 
 log = logging.getLogger("gateway.identity")
 CALLBACK = "/desk/sign-in/sso/callback"

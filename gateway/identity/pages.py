@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import pyotp
@@ -20,14 +20,14 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from gateway.identity import accounts
+from gateway.identity.config import IdentitySettings
+from gateway.identity.gate import Identity
 from gateway.identity.oidc_pages import add_routes as add_oidc_routes
 from gateway.identity.passkey_pages import add_routes as add_passkey_routes
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
 from gateway.identity.staff_api import MOUNT, build_staff_api
+from services.common.settings import Settings
 from services.common.web import Pages, SecurityHeaders, mount_static
-
-if TYPE_CHECKING:
-    from gateway.identity.gate import Identity
 
 log = logging.getLogger("gateway.identity")
 HERE = Path(__file__).parent
@@ -45,6 +45,13 @@ def safe_next(target: str | None) -> str:
 
 def make_pages() -> Pages:
     return Pages([HERE / "templates"], globals_={"assetPath": STATIC_PREFIX})
+
+
+def create_identity(settings: Settings, cfg: IdentitySettings | None = None) -> Identity:
+    """The gateway's identity with its sign-in pages and the app that serves them."""
+    identity = Identity(settings, make_pages(), cfg)
+    identity.app = build_app(identity)
+    return identity
 
 
 def build_app(identity: Identity) -> Any:

@@ -5,18 +5,16 @@ while the pages keep working without it (authenticator app and password)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from gateway.identity import accounts, passkeys
+from gateway.identity.gate import Identity
 from gateway.identity.sessions import COOKIE, PRE_COOKIE
 from gateway.models import AuditEntry
 from services.common.audit import audit
-
-if TYPE_CHECKING:
-    from gateway.identity.gate import Identity
 
 log = logging.getLogger("gateway.identity")
 FAILED = {"error": "Your passkey could not be used. Try again, or use your authenticator app "

@@ -76,10 +76,6 @@ def describe(graph: grimp.ImportGraph, group: list[str]) -> str:
     return f"cycle among {', '.join(group)}:\n" + "\n".join(steps)
 
 
-# Left while gateway/identity's pages still import Identity back from gate (under
-# TYPE_CHECKING) as gate imports them: that is being reworked at the same time.
-@pytest.mark.xfail(strict=False, reason="gateway.identity: gate <-> pages, oidc_pages, "
-                   "passkey_pages, staff_api")
 def test_no_import_cycle_among_the_projects_modules() -> None:
     graph = grimp.build_graph(*PACKAGES, cache_dir=None)
     cycles = strongly_connected(graph)
