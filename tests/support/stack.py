@@ -240,6 +240,8 @@ class Stacks:
 
     def expect(self, items: list[pytest.Item]) -> None:
         """Count the modules that will take a plain system, by backend."""
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            return  # a worker runs some of these modules only: nothing is started ahead
         modules = set()
         for item in items:
             if item.nodeid.startswith(OWN_SYSTEMS) or not PLAIN_FIXTURES & set(
