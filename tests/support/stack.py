@@ -66,7 +66,7 @@ class Stack:
     def key(self, org: str, role: str = "partner") -> str:
         """An API key for `org`, made once with the code `livewell keys create` runs (the
         command's own process start and migration check cost seconds a key; the command itself
-        is tested in tests/gateway)."""
+        is run once, in tests/e2e/test_spine.py)."""
         if (org, role) not in self.keys:
             # The caller is often a coroutine on the session's event loop: the key is written
             # on a loop of its own, in a thread, so it never nests in the caller's.
