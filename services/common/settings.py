@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     twilio_phone_number: str = "+442000000000"
     twilio_api_base_url: str = "https://api.twilio.com"
     gateway_port: int = 8000
+    # Where the other processes reach the gateway (the desk's staff page asks it for accounts):
+    # unset, this machine's own gateway on GATEWAY_PORT.
+    gateway_url: str | None = None
     intake_url: str = "http://127.0.0.1:8001"
     referral_url: str = "http://127.0.0.1:8002"
     keyperson_url: str = "http://127.0.0.1:8003"
@@ -61,9 +64,9 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = Field(default=False, alias="LIVEWELL_WEBHOOK_ALLOW_LOOPBACK")
 
     def service_url(self, name: ServiceName) -> str:
-        """Base URL of one of the four services."""
+        """Base URL of a service, or of the gateway."""
         if name == "gateway":
-            return f"http://127.0.0.1:{self.gateway_port}"
+            return (self.gateway_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
         return str(getattr(self, f"{name}_url")).rstrip("/")
 
     def service_port(self, name: ServiceName) -> int:
