@@ -397,10 +397,10 @@ async def closed(session: AsyncSession, referral_id: str, now: datetime,
     return a
 
 
-async def retry(session: AsyncSession, referral_id: str, actor: Actor,
-                now: datetime) -> Assignment:
-    """Staff ask for the ranking again (say a worker became free): the current holder, if
-    any, lets go and the best candidate now gets a new handoff."""
+async def reoffer_on_request(session: AsyncSession, referral_id: str, actor: Actor,
+                             now: datetime) -> Assignment:
+    """Staff or a coordinator ask for the ranking again (say a worker became free): the
+    current holder, if any, lets go and the best candidate now gets a new handoff."""
     a = await _locked(session, referral_id)
     if a.status == "closed":
         raise Conflict("This referral is closed.", slug="referral-closed")

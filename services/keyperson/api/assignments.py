@@ -47,4 +47,4 @@ async def reassign(referral_id: str, session: SessionDep, actor: StaffDep,
     """Run the assignment rules again for an open referral — for one left `unassigned` or
     held by the duty coordinator once a worker is free. Whoever holds it lets go; the best
     candidate now (possibly the same worker) gets a new handoff."""
-    return await assignment.retry(session, referral_id, actor, clock.now())
+    return await assignment.reoffer_on_request(session, referral_id, actor, clock.now())

@@ -117,4 +117,4 @@ async def assign_to(referral_id: str, body: AssignTo, session: SessionDep,
 async def offer_next(referral_id: str, session: SessionDep, actor: CoordinatorDep,
                      clock: ClockDep) -> dict[str, Any]:
     """Offer the referral to the best candidate now (the rules run again)."""
-    return _held(await assignment.retry(session, referral_id, actor, clock.now()))
+    return _held(await assignment.reoffer_on_request(session, referral_id, actor, clock.now()))
