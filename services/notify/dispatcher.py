@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
@@ -56,22 +56,18 @@ class Claimed:
 
 
 class Pacer:
-    """A token bucket per sender number (Twilio queues, then refuses, what exceeds its rate)."""
+    """A leaky bucket per sender number and channel (Twilio queues, then refuses, what exceeds
+    its rate): `burst` sends at once, then `rate` a second (aiolimiter's AsyncLimiter)."""
 
     def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self._state: dict[str, tuple[float, float]] = {}
-        self._lock = asyncio.Lock()
+        self.rate, self.burst = rate, burst
+        self._limiters: dict[str, AsyncLimiter] = {}
 
     async def wait(self, sender: str) -> None:
-        async with self._lock:
-            tokens, last = self._state.get(sender, (self.burst, time.monotonic()))
-            now = time.monotonic()
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                await asyncio.sleep((1 - tokens) / self.rate)
-                now, tokens = time.monotonic(), 1.0
-            self._state[sender] = (tokens - 1, now)
+        limiter = self._limiters.get(sender)
+        if limiter is None:
+            limiter = self._limiters[sender] = AsyncLimiter(self.burst, self.burst / self.rate)
+        await limiter.acquire()
 
 
 class Dispatcher(DueQueue):
