@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Insert, Table, bindparam, delete, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.outbox import wake_after_commit
 from services.keyperson.models import Assignment, OutboxMessage
 from services.keyperson.repository.assignments import (
     assignment_insert,
@@ -47,13 +48,13 @@ async def write_announcements(session: AsyncSession, rows: Sequence[OutboxRow],
         for i, row in enumerate(rows):
             params.update((f"o{i}_{key}", value) for key, value in row.items())
         await session.execute(_with_assignment(len(rows)), params)
-        session.info["outbox_pending"] = True
+        wake_after_commit(session)
         return
     if new is not None:
         await insert_assignment(session, new)
     if rows:
         await session.execute(_INSERT, list(rows))
-        session.info["outbox_pending"] = True
+        wake_after_commit(session)
 
 
 @functools.lru_cache(maxsize=8)
