@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from services.common.clock import Clock
 from services.common.db import Database
@@ -31,7 +30,6 @@ class Kit:
     client: ServiceClient
     relay: OutboxRelay
     models: KitModels
-    extras: dict[str, Any] = field(default_factory=dict)
     # The service's own parts (the dataclass of its `deps.py`), set once in its lifespan and
     # read back, checked, by `services.common.deps.own_of`.
     own: object | None = None
