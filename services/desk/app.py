@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 
-from services.common.clock import Clock
 from services.common.health import Advance
 from services.common.logs import configure_logging
 from services.common.middleware import ServiceMiddleware
 from services.common.settings import Settings
 from services.common.web import SecurityHeaders, mount_static
-from services.desk.backend import Backend, Unavailable
+from services.desk import deps
+from services.desk.backend import Unavailable
 from services.desk.board.keyworkers import router as keyworkers_router
 from services.desk.board.matches import router as matches_router
 from services.desk.board.outreach import router as outreach_router
@@ -43,11 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("desk", settings.log_level)
-        backend = Backend(settings)
+        desk = deps.build(settings)
+        backend = desk.backend  # closed as built, whatever a test puts in its place
         await backend.start()
-        app.state.backend = backend
-        app.state.settings = settings
-        app.state.clock = Clock()
+        app.state.desk = desk
         log.info("service started", extra={"event": "service.start"})
         try:
             yield
@@ -70,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         @app.post("/internal/clock/advance", include_in_schema=False)
         async def advance_clock(body: Advance, request: Request) -> dict[str, str]:
             """Move the desk's clock (time left on a handoff) with the services' clocks."""
-            return {"now": request.app.state.clock.advance(body.seconds).isoformat()}
+            return {"now": deps.of(request.app).clock.advance(body.seconds).isoformat()}
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from services.common.context import H_CSRF, H_PERSON_ROLE
 from services.common.web import Pages
+from services.desk import deps
 from services.desk.backend import Answer, Backend
 from services.desk.kept import kept
 
@@ -68,14 +69,13 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 
 def _backend(request: Request) -> Backend:
-    backend: Backend = request.app.state.backend
-    return backend
+    return deps.of(request.app).backend
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     base = {"csrf_token": request.headers.get(H_CSRF, ""),
             "role": request.headers.get(H_PERSON_ROLE, ""),
-            "now": request.app.state.clock.now()}
+            "now": deps.of(request.app).clock.now()}
     return pages.response(request, name, {**base, **context}, status_code=status)
 
 

@@ -16,12 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from services.common.clock import Clock
 from services.common.context import H_PERSON_ROLE
 from services.common.figures import Month, as_csv, publishable
 from services.common.figures_api import FiguresUnavailable, gather
 from services.common.http import ServiceClient
-from services.common.settings import Settings
+from services.desk import deps
 from services.desk import report_charts as charts
 from services.desk.backend import Unavailable
 from services.desk.pages import _render
@@ -45,8 +44,7 @@ def _allowed(request: Request) -> None:
 def _month(request: Request) -> Month:
     text = request.query_params.get("month")
     if not text:
-        clock: Clock = request.app.state.clock
-        return Month.of(clock.now())
+        return Month.of(deps.of(request.app).clock.now())
     try:
         return Month.parse(text)
     except ValueError:
@@ -54,7 +52,7 @@ def _month(request: Request) -> Month:
 
 
 async def _figures(request: Request, months: list[Month]) -> list[dict[str, Any]]:
-    settings: Settings = request.app.state.settings
+    settings = deps.of(request.app).settings
     client = ServiceClient(settings, timeout=30)
     await client.start()
     try:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from services.common.context import H_CSRF, H_INTERNAL_TOKEN
+from services.desk import deps
 from services.desk.app import create_app
 from services.desk.backend import Answer
 from tests.board.people import signed_in
@@ -38,14 +39,14 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Service
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         services = Services()
-        real = app.state.backend
-        app.state.backend = services
+        real = deps.of(app).backend
+        deps.of(app).backend = services
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://desk",
                                      headers={H_INTERNAL_TOKEN: settings.internal_secret,
                                               H_CSRF: "csrf-1"}) as client:
             yield client, services, app
-        app.state.backend = real
+        deps.of(app).backend = real
 
 
 def board_answers(services: Services, now: datetime) -> None:
@@ -88,7 +89,7 @@ def board_answers(services: Services, now: datetime) -> None:
 
 async def test_the_board_says_each_clock_in_words(desk: Any) -> None:
     client, services, app = desk
-    board_answers(services, app.state.clock.now())
+    board_answers(services, deps.of(app).clock.now())
     page = await client.get("/desk/board", headers=signed_in("coordinator", "acct-coordinator"))
     assert page.status_code == 200, page.text
     text = page.text
@@ -105,7 +106,7 @@ async def test_the_board_says_each_clock_in_words(desk: Any) -> None:
 
 async def test_a_reference_on_the_board_opens_the_persons_page(desk: Any) -> None:
     client, services, app = desk
-    board_answers(services, app.state.clock.now())
+    board_answers(services, deps.of(app).clock.now())
     page = await client.get("/desk/board", headers=signed_in("coordinator"))
     assert '<strong><a href="/desk/r/LW-AAAA-1111">LW-AAAA-1111</a></strong>' in page.text
     assert '<a href="/desk/r/LW-BBBB-2222">LW-BBBB-2222</a>. Raised' in page.text  # an alert
@@ -116,7 +117,7 @@ async def test_a_reference_on_the_board_opens_the_persons_page(desk: Any) -> Non
 
 async def test_the_live_fragment_is_204_when_nothing_changed(desk: Any) -> None:
     client, services, app = desk
-    board_answers(services, app.state.clock.now())
+    board_answers(services, deps.of(app).clock.now())
     headers = signed_in("coordinator")
     first = await client.get("/desk/board/live", headers=headers)
     assert first.status_code == 200 and "<html" not in first.text

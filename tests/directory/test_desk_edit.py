@@ -14,6 +14,7 @@ import pytest
 
 from services.common.context import H_INTERNAL_TOKEN
 from services.common.settings import Settings
+from services.desk import deps
 from services.desk.app import create_app
 from services.referral.directory.schema import problems
 from tests.desk.test_referral_rules import person
@@ -33,8 +34,8 @@ async def _desk(referral: Referral, settings: Settings,
                 role: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await app.state.backend.close()
-        app.state.backend = ToReferral(referral)
+        await deps.of(app).backend.close()
+        deps.of(app).backend = ToReferral(referral)
         headers = {H_INTERNAL_TOKEN: settings.internal_secret, **person(None, role)}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://desk", headers=headers) as client:

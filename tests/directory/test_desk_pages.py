@@ -21,6 +21,7 @@ from services.common.context import (
     H_PERSON_ROLE,
 )
 from services.common.settings import Settings
+from services.desk import deps
 from services.desk.app import create_app
 from services.desk.backend import Answer
 from tests.desk.test_referral_rules import accepted_by, person
@@ -60,8 +61,8 @@ class ToReferral:
 async def desk(referral: Referral, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await app.state.backend.close()
-        app.state.backend = ToReferral(referral)
+        await deps.of(app).backend.close()
+        deps.of(app).backend = ToReferral(referral)
         headers = {H_INTERNAL_TOKEN: settings.internal_secret, **person("kw-1")}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://desk", headers=headers) as client:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from services.common.context import H_CSRF, H_PERSON_ROLE
 from services.common.settings import ServiceName
+from services.desk import deps
 from services.desk.backend import Backend
 from services.desk.board import views
 from services.desk.board.clock import clock_time
@@ -47,8 +48,7 @@ def refused(request: Request) -> Response:
 
 
 def backend(request: Request) -> Backend:
-    found: Backend = request.app.state.backend
-    return found
+    return deps.of(request.app).backend
 
 
 def _id(value: str) -> str:
@@ -61,7 +61,7 @@ async def _board(request: Request) -> views.Board | Response:
     if not coordinating(request):
         return refused(request)
     try:
-        return await views.read(request, backend(request), request.app.state.clock.now())
+        return await views.read(request, backend(request), deps.of(request.app).clock.now())
     except PermissionError:
         return refused(request)
 
