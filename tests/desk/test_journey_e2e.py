@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from tests.support.browser import (
     screenshot,
 )
 from tests.support.stack import INTERNAL_TOKEN, Stack
+from tests.support.waiting import eventually_sync
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -40,15 +40,8 @@ SIGN_IN_NEXT = re.compile(r".*/desk/sign-in\?next=/desk/.*")
 
 
 def until(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
-    """Poll `check` until it gives something truthy (the stack works on its own time)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    """Wait for `check` to give something truthy (the stack works on its own time)."""
+    return eventually_sync(check, timeout=timeout, what=what)
 
 
 def gateway_now(stack: Stack) -> datetime:
