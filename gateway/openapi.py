@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from gateway.identity.sessions import COOKIE
-from gateway.routes import Auth, Route, match
+from gateway.routes import REPORT_PATH, Auth, Route, match
 from services.common.http import ServiceClient
 from services.common.openapi import SCHEMAS, error_response
 from services.common.settings import SERVICES
@@ -135,8 +135,70 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_MEDIAN = {"type": ["number", "null"]}
+MONTHLY_FIGURES: dict[str, Any] = {
+    "type": "object", "title": "MonthlyFigures",
+    "description": "The month's figures as the contract defines them (Europe/London calendar "
+                   "month; every count is of that month; people counted once across services).",
+    "required": ["month", "people_supported", "people_new", "contacts", "referrals",
+                 "time_to_contact_hours", "respond_by", "closed_by_outcome", "handoffs",
+                 "continuity", "crisis_calls"],
+    "properties": {
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "people_supported": {"type": "integer"}, "people_new": {"type": "integer"},
+        "contacts": _COUNTS,
+        "referrals": {"type": "object", "required": ["total"], "properties": {
+            "total": {"type": "integer"}, "by_source": _COUNTS, "by_urgency": _COUNTS,
+            "by_locality": _COUNTS}},
+        "time_to_contact_hours": {"type": "object", "properties": {
+            "n": {"type": "integer"}, "median": _MEDIAN, "p90": _MEDIAN}},
+        "respond_by": {"type": "object", "additionalProperties": _COUNTS},
+        "closed_by_outcome": _COUNTS,
+        "handoffs": {"type": "object", "properties": {
+            "offered": {"type": "integer"}, "accepted": {"type": "integer"},
+            "declined": {"type": "integer"}, "median_minutes_to_accept": _MEDIAN}},
+        "continuity": _COUNTS,
+        "crisis_calls": _COUNTS,
+    },
+}
+
+
+def _report_operation() -> dict[str, Any]:
+    """`GET /api/v1/reports/monthly`, answered by the gateway itself (gateway/reports.py)."""
+    limited = error_response(429, description="Too many refused requests from this address: "
+                                              "retry after `Retry-After` seconds.")
+    return {"get": {
+        "summary": "The month's figures", "operationId": "monthly_figures",
+        "tags": ["reports"],
+        "description": "For a `staff` or `admin` key, or a coordinator or admin signed in to "
+                       "the desk. `livewell report --month YYYY-MM --publish` gives the "
+                       "figures with disclosure control applied.",
+        "security": [{"bearerKey": []}, {"staffSession": []}],
+        "parameters": [{"name": "month", "in": "query", "required": True,
+                        "description": "The calendar month, `YYYY-MM` (Europe/London).",
+                        "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}],
+        "responses": {
+            "200": {"description": "The month's figures.",
+                    "content": {"application/json": {"schema": MONTHLY_FIGURES}}},
+            "400": error_response(400, description="A hostile or malformed request target, "
+                                                   "refused before authentication."),
+            "401": error_response(401, description="No key (or an unknown or revoked one) "
+                                                   "and nobody signed in."),
+            "403": error_response(403, description="A partner key, or a key worker signed in."),
+            "413": error_response(413, description="The request's body is larger than "
+                                                   "accepted."),
+            "422": error_response(422, description="`month` is missing or not `YYYY-MM`."),
+            "429": limited,
+            "500": error_response(500),
+            "503": error_response(503, description="A service did not give its part: the "
+                                                   "month cannot be composed now."),
+        }}}
+
+
 def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Public paths of every service (routed by the gateway) in one document."""
+    """Public paths of every service (routed by the gateway) in one document, and the
+    gateway's own monthly figures."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Living Well Line API", "version": "1.0.0", "description": DESCRIPTION},
@@ -158,6 +220,7 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 for method, operation in merged["paths"][path].items():
                     if method in _OPERATIONS:
                         _describe(route, operation)
+    merged["paths"][REPORT_PATH] = _report_operation()
     return merged
 
 

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from gateway.routes import REPORT_PATH
 from gateway.state import state_of
 from services.common.errors import ProblemError
 from services.common.figures_api import FiguresUnavailable, gather, parse_month
 
-PATH = "/api/v1/reports/monthly"
+PATH = REPORT_PATH
 KEY_ROLES = frozenset({"staff", "admin"})
 PERSON_ROLES = frozenset({"coordinator", "admin"})
 router = APIRouter(include_in_schema=False)

@@ -22,6 +22,9 @@ class Route:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
 
+# Answered by the gateway itself (gateway/reports.py): the monthly figures span all services.
+REPORT_PATH = "/api/v1/reports/monthly"
+
 ROUTES: tuple[Route, ...] = (
     Route("/twilio/voice", "intake", "twilio"),
     Route("/twilio/sms", "intake", "twilio"),
