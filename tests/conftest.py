@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from services.common.migrations import upgrade_all
 from services.common.settings import Settings
-from tests.support.databases import fresh_pg_database, require_pg
+from tests.support.databases import copied_pg_database, fresh_pg_database, require_pg
 from tests.support.stack import STACKS
 
 pytest_plugins = ["tests.support.browser"]  # the `browser` fixture for page tests
@@ -77,12 +79,33 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database for this test session: a SQLite file, or a fresh PostgreSQL database."""
+def migrated_template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every service's tables, migrated from nothing once per backend and session."""
+    folder = tmp_path_factory.mktemp("template")
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'livewell.db'}"
+        url = f"sqlite:///{folder / 'livewell.db'}"
+        upgrade_all(make_settings(url, folder))
+        yield url
         return
     with fresh_pg_database() as url:
+        upgrade_all(make_settings(url, folder))
+        yield url
+
+
+@pytest.fixture(scope="module")
+def database_url(backend: str, migrated_template: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for this test module, copied from the migrated template (SQLite files, or
+    CREATE DATABASE … TEMPLATE): what one module leaves behind (audit entries, directory
+    services, outbox rows) never reaches another, whatever order they run in."""
+    if backend == "sqlite":
+        template = Path(migrated_template.removeprefix("sqlite:///"))
+        folder = tmp_path_factory.mktemp("db")
+        for part in template.parent.glob(f"{template.stem}-*"):  # a file per service
+            shutil.copy(part, folder / part.name)
+        yield f"sqlite:///{folder / template.name}"
+        return
+    with copied_pg_database(migrated_template) as url:
         yield url
 
 
@@ -103,5 +126,5 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings for one test (one shared database per backend and session)."""
+    """Settings for one test (one database per backend and test module)."""
     return make_settings(database_url, tmp_path)
