@@ -7,14 +7,19 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T | None] | T | None], *,
-                     timeout: float = 15.0, interval: float = 0.1,
-                     what: str = "condition") -> T:
+@overload
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = ...,
+                     interval: float = ..., what: str = ...) -> T: ...
+@overload
+async def eventually(check: Callable[[], T | None], *, timeout: float = ...,
+                     interval: float = ..., what: str = ...) -> T: ...
+async def eventually(check: Callable[[], Any], *, timeout: float = 15.0,
+                     interval: float = 0.1, what: str = "condition") -> Any:
     """Poll `check` (a coroutine function, or a plain one reading state the event loop
     changes) until it returns something truthy; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -23,7 +28,7 @@ async def eventually(check: Callable[[], Awaitable[T | None] | T | None], *,
         if inspect.isawaitable(result):
             result = await result
         if result:
-            return cast(T, result)
+            return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(interval)
