@@ -139,7 +139,9 @@ class Corner:
             return [m for m in await self.sms_about(referral["reference"])
                     if "ACCEPT" in m["body"] and m["to"] not in besides]
 
-        [sms] = await eventually(sent, timeout=timeout, what="the handoff SMS")
+        texts: list[dict[str, Any]] = await eventually(sent, timeout=timeout,
+                                                       what="the handoff SMS")
+        [sms] = texts
         assert sms["to"] in self.workers, "a key worker of this test"
         for personal in PERSONAL:
             assert personal.lower() not in sms["body"].lower(), f"{personal!r} leaked"
@@ -152,7 +154,8 @@ class Corner:
             return [c for c in await self.calls_about(referral["reference"])
                     if c["to"] == to and c["gather"]]
 
-        [call] = await eventually(rung, timeout=10, what=f"the call to {to}")
+        calls: list[dict[str, Any]] = await eventually(rung, timeout=10, what=f"the call to {to}")
+        [call] = calls
         return call
 
     async def handoffs(self, referral: dict[str, Any]) -> list[dict[str, Any]]:

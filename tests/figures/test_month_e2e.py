@@ -155,7 +155,7 @@ class Month:
             items: list[dict[str, Any]] = resp.json()["items"]
             return items[0] if items else None
 
-        row = await eventually(found, timeout=20, what=f"referral {reference}")
+        row: dict[str, Any] = await eventually(found, timeout=20, what=f"referral {reference}")
         self.ids[reference] = row["id"]
         self.received[reference] = datetime.fromisoformat(row["created_at"])
         return row
