@@ -73,15 +73,20 @@ async def offer(session: AsyncSession, own: Notify, data: dict[str, Any]) -> Han
 
 async def _new_handoff(session: AsyncSession, own: Notify, data: dict[str, Any]) -> Handoff:
     now = own.kit.clock.now()
+    number = offer_number(data["handoff_key"])
     # Keyperson moved the referral on (absence, deactivation, staff reassignment): the older
     # offer's code stops working and its escalation stops; keyperson already knows.
     for older in await repository.open_for_referral(session, data["referral_id"]):
-        await close_and_tell(session, own, older, "reassigned", now)
+        if older.offer < number:
+            await close_and_tell(session, own, older, "reassigned", now)
+    # Keyperson's outbox delivers rows side by side, so an offer can arrive after a later one
+    # of the same referral: it is kept (a replay finds it) but over at once, sending nothing.
+    superseded = await repository.has_later_offer(session, data["referral_id"], number)
     respond_by: datetime = data["respond_by"]
     h = Handoff(id=new_id(), handoff_key=data["handoff_key"], referral_id=data["referral_id"],
                 reference=data["reference"], urgency=data["urgency"], respond_by=respond_by,
                 keyworker_id=data["keyworker_id"], phone=data["phone"], email=data.get("email"),
-                offer=offer_number(data["handoff_key"]),
+                offer=number,
                 reply_code=await _fresh_code(session, data["keyworker_id"]),
                 code_expires_at=max(respond_by, now) + timedelta(
                     seconds=own.policy.code_valid_after_respond_by),
@@ -89,6 +94,9 @@ async def _new_handoff(session: AsyncSession, own: Notify, data: dict[str, Any])
     session.add(h)
     await session.flush()  # a twin that won the race makes this a 409; the retry finds it
     note(session, h.id, now, "offered", detail=f"offer {h.offer}, policy {h.policy_version}")
+    if superseded:
+        await close_and_tell(session, own, h, "reassigned", now)
+        return h
     # One timer per moment, running its steps in policy order (an alert before the hand-back).
     moments: dict[float, list[int]] = {}
     for index, step in own.policy.steps(h.urgency, h.offer):

@@ -37,6 +37,13 @@ async def open_for_referral(session: AsyncSession, referral_id: str) -> list[Han
     return list((await session.scalars(stmt)).all())
 
 
+async def has_later_offer(session: AsyncSession, referral_id: str, offer: int) -> bool:
+    """Whether notify already holds a later offer of the referral (open or ended)."""
+    stmt = (select(Handoff.id).where(Handoff.referral_id == referral_id, Handoff.offer > offer)
+            .limit(1))
+    return (await session.scalars(stmt)).first() is not None
+
+
 async def lock_handoff(session: AsyncSession, handoff_id: str) -> Handoff | None:
     """The handoff, locked for this transaction (so an accept and an escalation step queue)."""
     stmt = select(Handoff).where(Handoff.id == handoff_id).with_for_update()
