@@ -20,6 +20,7 @@ from services.intake.api import (
     internal,
     people,
     people_search,
+    signposts,
     sms,
     voice,
 )
@@ -60,6 +61,6 @@ def create_app(settings: Settings | None = None, config: IntakeSettings | None =
         service="intake", settings=settings, models=KIT_MODELS,
         routers=[voice.router, sms.router, email.router, callbacks.router, people.router,
                  internal.router, web_contacts.router, figures.router, desk.router,
-                 board.router, people_search.router, desk_matches.router],
+                 board.router, people_search.router, desk_matches.router, signposts.router],
         title="Living Well Line: intake", description=DESCRIPTION, setup=setup,
     )

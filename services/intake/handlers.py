@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.kit import Kit
-from services.intake import followup, mail_in
+from services.intake import followup, mail_in, signposts
 from services.intake.deps import Intake
 
 
 def install(kit: Kit, own: Intake) -> None:
-    """Register the self-referral reply handler and the acknowledgement sender."""
+    """Register the self-referral reply handler and the senders of acknowledgements and
+    signposting emails."""
 
     async def on_self_referral_created(session: AsyncSession, payload: dict[str, Any],
                                        body: Any) -> None:
@@ -25,5 +26,9 @@ def install(kit: Kit, own: Intake) -> None:
     async def send_ack(_: AsyncSession, payload: dict[str, Any]) -> None:
         await mail_in.send_ack(own.email_sender, payload)
 
+    async def send_signpost_email(_: AsyncSession, payload: dict[str, Any]) -> None:
+        await signposts.send(own.email_sender, payload)
+
     kit.relay.reply_handlers[followup.SELF_REFERRAL_HANDLER] = on_self_referral_created
     kit.relay.local_handlers[mail_in.ACK_HANDLER] = send_ack
+    kit.relay.local_handlers[signposts.SEND_HANDLER] = send_signpost_email

@@ -1,4 +1,5 @@
-"""Acknowledgement emails: a small sender Protocol, an SMTP sender and a dry-run recorder."""
+"""Emails the line sends (acknowledgements, signposting): a small sender Protocol, an SMTP
+sender and a dry-run recorder."""
 
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ class OutgoingEmail:
     body: str
     message_id: str
     in_reply_to: str | None = None
+    # RFC 3834: an acknowledgement answers a message; a signposting email answers nothing.
+    # Either way other robots do not answer back.
+    auto_submitted: str = "auto-replied"
 
     def to_message(self) -> EmailMessage:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, self.to, self.subject
         msg["Message-ID"], msg["Date"] = self.message_id, formatdate(localtime=False)
-        msg["Auto-Submitted"] = "auto-replied"  # so other robots do not answer back
+        msg["Auto-Submitted"] = self.auto_submitted
         if self.in_reply_to:
             msg["In-Reply-To"] = msg["References"] = self.in_reply_to
         msg.set_content(self.body)
@@ -62,7 +66,7 @@ class RecordingEmailSender:
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"to": email.to, "subject": email.subject,
                                      "message_id": email.message_id}) + "\n")
-        log.info("acknowledgement email recorded (dry run)", extra={"event": "email.dry_run"})
+        log.info("email recorded (dry run)", extra={"event": "email.dry_run"})
 
 
 class SmtpEmailSender:

@@ -1,6 +1,6 @@
-"""Signposting from a person's page: the service's public details by SMS with the person's
-agreement, nothing about the person in it, sent once on a double submit, on the referral's
-story, named on closing, and counted in the month's figures."""
+"""Signposting from a person's page: the service's public details by SMS or email with the
+person's agreement, nothing about the person in it, sent once on a double submit, on the
+referral's story, named on closing, and counted in the month's figures."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.support.service import key_headers
 STAFF = key_headers("Living Well Hub", role="staff")
 STOCKWELL = next(s for s in seed_data()["services"] if "Stockwell" in s["name"])
 SIGNPOST = "/internal/signpost-messages"
+SIGNPOST_EMAIL = "/internal/signpost-emails"
 
 
 async def _send(referral: Referral, reference: str, **body: Any) -> Any:
@@ -85,6 +86,66 @@ async def test_without_the_persons_agreement_nothing_is_sent(referral: Referral)
         json={"service_id": STOCKWELL["id"], "agreed": True, "key": "another-worker"},
         headers=person("kw-2"))
     assert other.status_code == 404
+
+
+async def test_by_email_the_details_go_to_intake_and_the_story_says_so(
+        referral: Referral) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", subject=subject(email="Sam.E@Example.org"))
+    resp = await _send(referral, created["reference"], channel="email", key="by-email-1")
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["channel"] == "email"
+    await referral.until(lambda: referral.neighbours.to(SIGNPOST_EMAIL))
+    [(target, _, payload, key)] = [c for c in referral.neighbours.calls
+                                   if c[1] == SIGNPOST_EMAIL]
+    assert (target, key) == ("intake", f"signpost:{resp.json()['id']}")
+    assert payload == {"message_key": resp.json()["id"], "to": "Sam.E@example.org",
+                       "name": "Example: Stockwell Debt Advice", "phone": "020 7946 0102",
+                       "url": "https://example.org/stockwell_debt_advice",
+                       "opening": payload["opening"]}
+    assert "Mon-Fri 09:00-17:00" in payload["opening"]
+    assert referral.neighbours.to(SIGNPOST) == []  # by email only, no text as well
+    full = (await referral.client.get(f"/api/v1/desk/referrals/{created['reference']}",
+                                      headers=person("kw-1"))).json()
+    assert [n["text"] for n in full["signposts"]] == [
+        "Sent the details of Example: Stockwell Debt Advice by email, with the person's "
+        "agreement."]
+
+
+async def test_email_needs_an_address_on_the_referral(referral: Referral) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", subject=subject(email=None))
+    resp = await _send(referral, created["reference"], channel="email", key="no-address")
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["errors"][0]["loc"] == ["body", "channel"]
+    listed = (await referral.client.get(
+        f"/api/v1/desk/referrals/{created['reference']}/signposts",
+        headers=person("kw-1"))).json()
+    assert listed == []
+    by_text = await _send(referral, created["reference"], key="then-by-text")
+    assert by_text.status_code == 201  # the phone is still there: a text can go
+    await referral.until(lambda: referral.neighbours.to(SIGNPOST))
+    assert referral.neighbours.to(SIGNPOST_EMAIL) == []
+    unknown = await _send(referral, created["reference"], channel="fax", key="by-fax-0")
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["loc"][-1] == "channel"
+
+
+async def test_an_email_double_submit_sends_once_and_the_month_counts_it(
+        referral: Referral) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1")
+    month = Month.of(referral.harness.kit.clock.now())
+    before = await _signposted(referral, month)
+    first = await _send(referral, created["reference"], channel="email", key="email-twice")
+    again = await _send(referral, created["reference"], channel="email", key="email-twice")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    await referral.until(lambda: referral.neighbours.to(SIGNPOST_EMAIL))
+    assert [p["message_key"] for p in referral.neighbours.to(SIGNPOST_EMAIL)] == [
+        first.json()["id"]]
+    name = "Example: Stockwell Debt Advice"
+    assert (await _signposted(referral, month))[name] == before.get(name, 0) + 1
 
 
 async def _signposted(referral: Referral, month: Month) -> dict[str, int]:

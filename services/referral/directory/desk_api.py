@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1/desk", include_in_schema=False)
 
 class SignpostIn(BaseModel):
     service_id: str = Field(min_length=1, max_length=36)
-    channel: Literal["sms"] = "sms"
+    channel: Literal["sms", "email"] = Field(
+        default="sms", description="`email` needs an email address on the referral.")
     agreed: bool = Field(description="The person agreed to be sent the details.")
     key: str = Field(min_length=8, max_length=100,
                      description="One per form shown: a repeat sends nothing more.")
@@ -39,7 +40,8 @@ class SignpostRead(BaseModel):
 @router.post("/referrals/{reference}/signposts", status_code=201, response_model=SignpostRead)
 async def signpost(reference: str, body: SignpostIn, session: SessionDep, actor: PersonDep,
                    clock: ClockDep, response: Response) -> SignpostRead:
-    """Text the person a service's public details (name, phone, web, opening times)."""
+    """Send the person a service's public details (name, phone, web, opening times) by SMS or
+    email."""
     r = await desk.acting(session, actor, reference)
     now = clock.now()
     sent, new = await signposting.send(session, r, service_id=body.service_id,

@@ -1,9 +1,10 @@
 """Signposting: a key worker sends a person a network service's public details, with the
-person's agreement, once however often the form is sent.
+person's agreement, by SMS or email, once however often the form is sent.
 
 The message carries the service's name, phone, web address and opening times and nothing
-about the person; notify renders and sends it (GSM-7, at most two segments). The person's
-number travels only as the message's recipient, like every text to a person.
+about the person. A text goes to notify, which renders and sends it (GSM-7, at most two
+segments); an email goes to intake, which holds the line's mail transport. The person's
+number or address travels only as the message's recipient, like every message to a person.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import outbox
@@ -26,6 +28,9 @@ from services.referral.models import OutboxMessage, Referral, ReferralNote
 DAY_WORDS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat",
              "SU": "Sun"}
 NOTIFY_PATH = "/internal/signpost-messages"
+INTAKE_PATH = "/internal/signpost-emails"
+# How each channel is named in the note on the person's story.
+CHANNEL_WORDS = {"sms": "SMS", "email": "email"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,23 @@ def _mobile(referral: Referral) -> str:
     return found.e164
 
 
+def _address(referral: Referral) -> str:
+    raw = (referral.subject or {}).get("email")
+    if isinstance(raw, str):
+        try:
+            return str(validate_email(raw.strip(), check_deliverability=False).normalized)
+        except EmailNotValidError:
+            pass
+    raise invalid(["body", "channel"], "There is no email address on this referral.")
+
+
+def _recipient(referral: Referral, channel: str) -> tuple[str, str, str]:
+    """Who the message goes to on this channel, and which service sends it (target, path)."""
+    if channel == "email":
+        return _address(referral), "intake", INTAKE_PATH
+    return _mobile(referral), "notify", NOTIFY_PATH
+
+
 async def send(session: AsyncSession, referral: Referral, *, service_id: str, channel: str,
                agreed: bool, key: str, actor: Actor, now: datetime) -> tuple[Signpost, bool]:
     """Record and send once per `key`: (the signpost, whether it is new)."""
@@ -85,21 +107,21 @@ async def send(session: AsyncSession, referral: Referral, *, service_id: str, ch
     found = await details(session, service_id)
     if found is None:
         raise invalid(["body", "service_id"], "No such active service in the directory.")
-    to = _mobile(referral)
+    to, target, path = _recipient(referral, channel)
     signpost = Signpost(id=new_id(), idempotency_key=dedupe, referral_id=referral.id,
                         person_id=referral.person_id, service_id=service_id,
                         service_name=found.name, channel=channel, agreed=True,
                         sent_by=actor.person_id or actor.key_id, created_at=now)
     session.add(signpost)
     session.add(ReferralNote(id=new_id(), referral_id=referral.id, kind="signpost",
-                             text=f"Sent the details of {found.name} by {channel.upper()}, "
-                                  "with the person's agreement.",
+                             text=f"Sent the details of {found.name} by "
+                                  f"{CHANNEL_WORDS[channel]}, with the person's agreement.",
                              org=actor.person_id, created_at=now))
     payload: dict[str, Any] = {"message_key": signpost.id, "to": to, "name": found.name,
                                "phone": found.phone, "url": found.url,
                                "opening": found.opening}
-    outbox.enqueue(session, OutboxMessage, key=f"signpost:{signpost.id}", target="notify",
-                   path=NOTIFY_PATH, payload=payload, now=now)
+    outbox.enqueue(session, OutboxMessage, key=f"signpost:{signpost.id}", target=target,
+                   path=path, payload=payload, now=now)
     await session.flush()
     return signpost, True
 
