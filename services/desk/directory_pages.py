@@ -1,10 +1,14 @@
 """The desk's network directory pages: from a person's page, find a service (by need, near
-their postcode, in their language, open now) and text them its details with their agreement.
+their postcode, in their language, open now) and send them its details by text or email
+with their agreement.
 
 The search starts filled in from the referral (its first need, the person's postcode and
 language) so the nearest match is one tap away; sending is one form per service carrying a
-fresh key, so a double tap or a refresh sends once. URLs hold the reference and the service
-id only (the postcode travels in the query string of a page that is never cached).
+fresh key, so a double tap or a refresh sends once. The form offers only the channels the
+referral holds a way to reach (a phone number to text, an email address) and says why the
+other is missing; the usual one is chosen already, so sending stays two taps. URLs hold the
+reference and the service id only (the postcode travels in the query string of a page that
+is never cached).
 """
 
 from __future__ import annotations
@@ -25,6 +29,18 @@ NEEDS = {"housing": "Housing", "debt": "Debt", "benefits": "Benefits",
          "substance_use": "Drugs and alcohol", "physical_health": "Physical health",
          "carers": "Carers"}
 SHOWN = 10
+# How each way of sending is offered, confirmed and explained when it cannot be used.
+CHANNELS = {"sms": {"label": "Text message (SMS)", "button": "Text them these details",
+                    "done": "by text", "missing": "no mobile number"},
+            "email": {"label": "Email", "button": "Email them these details",
+                      "done": "by email", "missing": "no email address"}}
+
+
+def _channels(r: dict[str, Any]) -> list[str]:
+    """The ways this referral lets us send details: a phone number to text, an email address.
+    Referral checks again when it sends (and says which one it refused)."""
+    s = r.get("subject") or {}
+    return [c for c, field in (("sms", "phone"), ("email", "email")) if s.get(field)]
 
 
 def _defaults(r: dict[str, Any]) -> dict[str, str]:
@@ -92,10 +108,12 @@ async def find(request: Request, reference: str) -> Response:
         cards = [_card(d) for d in docs if d is not None]
     sent = await backend.call(request, "GET", "referral",
                               f"/api/v1/desk/referrals/{reference}/signposts")
+    by = q.get("by") if q.get("by") in CHANNELS else "sms"
     return _render(request, "directory_search.jinja", {
         "r": r, "q": wanted, "needs": NEEDS, "cards": cards, "errors": errors,
         "total": answer.body.get("total_items", 0) if answer.ok else 0,
-        "sent": sent.body if sent.ok else [], "just_sent": q.get("sent")})
+        "sent": sent.body if sent.ok else [], "just_sent": q.get("sent"),
+        "channels": CHANNELS, "usable": _channels(r), "by": CHANNELS[by]})
 
 
 @router.post("/r/{reference}/services/{service_id}/send")
@@ -103,16 +121,20 @@ async def send(request: Request, reference: str, service_id: str) -> Response:
     reference = _reference(reference)
     form = await request.form()
     agreed = form.get("agreed") == "yes"
+    # A form shown before email was offered has no channel: it was a text.
+    channel = str(form.get("channel") or "sms")
+    channel = channel if channel in CHANNELS else "sms"
     back = f"/desk/r/{reference}/services"
     if not agreed:
         return RedirectResponse(f"{back}?{urlencode({'unagreed': service_id})}", status_code=303)
     answer = await _backend(request).call(
         request, "POST", "referral", f"/api/v1/desk/referrals/{reference}/signposts",
-        {"service_id": service_id[:36], "agreed": True, "channel": "sms",
+        {"service_id": service_id[:36], "agreed": True, "channel": channel,
          "key": str(form.get("key", ""))[:100] or secrets.token_urlsafe(12)})
     if answer.status in (403, 404):
         _found(answer)
     if answer.ok:
-        return RedirectResponse(f"{back}?{urlencode({'sent': answer.body['service_name']})}",
-                                status_code=303)
-    return RedirectResponse(f"{back}?{urlencode({'failed': service_id})}", status_code=303)
+        done = {"sent": answer.body["service_name"], "by": answer.body["channel"]}
+        return RedirectResponse(f"{back}?{urlencode(done)}", status_code=303)
+    return RedirectResponse(f"{back}?{urlencode({'failed': service_id, 'by': channel})}",
+                            status_code=303)

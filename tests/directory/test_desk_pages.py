@@ -114,3 +114,88 @@ async def test_without_ticking_their_agreement_nothing_is_sent(
     bad = await desk.get(f"/desk/r/{ref}/services", params={"need": "debt",
                                                            "postcode": "nowhere"})
     assert "Enter a postcode like SW2 1AA" in bad.text
+
+
+SIGNPOST_EMAIL = "/internal/signpost-emails"
+
+
+def _forms(page: str) -> list[str]:
+    """Each service's send form, as HTML."""
+    return re.findall(r'<form method="post" action="/desk/r/[^"]+/send".*?</form>', page,
+                      flags=re.S)
+
+
+async def test_with_a_phone_and_an_email_they_choose_and_email_sends_once(
+        referral: Referral, desk: httpx.AsyncClient) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", needs=["debt"],
+                                subject=subject(postcode="SW9 9ZZ", preferred_language="pl"))
+    ref = created["reference"]
+    found = await desk.get(f"/desk/r/{ref}/services")
+    [form] = _forms(found.text)
+    # Both ways offered as radio buttons, a text chosen already (still two taps to send).
+    assert re.search(r'name="channel" type="radio" value="sms"\s+checked', form)
+    assert re.search(r'name="channel" type="radio" value="email"(?!\s+checked)', form)
+    assert "Send them by" in form and "Send them these details" in form
+    action = re.search(r'action="(/desk/r/[^"]+/send)"', form)
+    key = re.search(r'name="key" value="([^"]+)"', form)
+    assert action and key
+    data = {"agreed": "yes", "channel": "email", "key": key.group(1), "csrf_token": "x"}
+    first = await desk.post(action.group(1), data=data)
+    again = await desk.post(action.group(1), data=data)  # a double tap
+    assert first.status_code == again.status_code == 303
+    confirmed = await desk.get(first.headers["location"])
+    assert "Sent the details of Example: Stockwell Debt Advice by email" in confirmed.text
+    assert "Example: Stockwell Debt Advice by email</li>" in confirmed.text  # sent already
+    await referral.until(lambda: referral.neighbours.to(SIGNPOST_EMAIL))
+    assert len(referral.neighbours.to(SIGNPOST_EMAIL)) == 1
+    assert referral.neighbours.to(SIGNPOST) == []
+    story = await desk.get(f"/desk/r/{ref}")
+    assert ("Sent the details of Example: Stockwell Debt Advice by email, with the person's "
+            "agreement.") in story.text.replace("&#39;", "'")
+
+
+async def test_a_way_the_referral_cannot_use_is_not_offered_and_says_why(
+        referral: Referral, desk: httpx.AsyncClient) -> None:
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    cases = [({"email": None}, "sms", "There is no email address on this referral",
+              "Text them these details"),
+             ({"phone": None}, "email", "There is no mobile number on this referral",
+              "Email them these details")]
+    for missing, only, why, press in cases:
+        created = await accepted_by(referral, "kw-1", needs=["debt"],
+                                    subject=subject(**missing))
+        found = await desk.get(f"/desk/r/{created['reference']}/services",
+                               params={"need": "debt"})
+        forms = _forms(found.text)
+        assert forms, found.text
+        for form in forms:
+            assert 'type="radio"' not in form
+            assert f'<input type="hidden" name="channel" value="{only}">' in form
+            assert why in form and press in form
+    nowhere = await accepted_by(referral, "kw-1", needs=["debt"], subject=subject(
+        phone=None, email=None, address="1 Example Road, London"))
+    found = await desk.get(f"/desk/r/{nowhere['reference']}/services", params={"need": "debt"})
+    assert "Example: Stockwell Debt Advice" in found.text and _forms(found.text) == []
+    assert "There is no mobile number or email address on this referral" in found.text
+
+
+async def test_email_refused_by_referral_comes_back_explained_and_nothing_is_sent(
+        referral: Referral, desk: httpx.AsyncClient) -> None:
+    """A page shown before the referral lost its email address, or a form made by hand."""
+    await referral.client.post("/api/v1/directory/import", json=seed_data(), headers=STAFF)
+    created = await accepted_by(referral, "kw-1", needs=["debt"], subject=subject(email=None))
+    found = await desk.get(f"/desk/r/{created['reference']}/services", params={"need": "debt"})
+    action = re.search(r'action="(/desk/r/[^"]+/send)"', found.text)
+    assert action
+    resp = await desk.post(action.group(1), data={"agreed": "yes", "channel": "email",
+                                                  "key": "e" * 12, "csrf_token": "x"})
+    assert resp.status_code == 303
+    page = await desk.get(resp.headers["location"])
+    assert "Error: " in page.text
+    assert "The details were not sent: there may be no email address on this referral" \
+        in page.text
+    listed = (await referral.client.get(
+        f"/api/v1/desk/referrals/{created['reference']}/signposts",
+        headers=person("kw-1"))).json()
+    assert listed == []
