@@ -108,12 +108,13 @@ async def find(request: Request, reference: str) -> Response:
         cards = [_card(d) for d in docs if d is not None]
     sent = await backend.call(request, "GET", "referral",
                               f"/api/v1/desk/referrals/{reference}/signposts")
-    by = q.get("by") if q.get("by") in CHANNELS else "sms"
+    by = q.get("by") or "sms"
     return _render(request, "directory_search.jinja", {
         "r": r, "q": wanted, "needs": NEEDS, "cards": cards, "errors": errors,
         "total": answer.body.get("total_items", 0) if answer.ok else 0,
         "sent": sent.body if sent.ok else [], "just_sent": q.get("sent"),
-        "channels": CHANNELS, "usable": _channels(r), "by": CHANNELS[by]})
+        "channels": CHANNELS, "usable": _channels(r),
+        "by": CHANNELS.get(by, CHANNELS["sms"])})
 
 
 @router.post("/r/{reference}/services/{service_id}/send")
