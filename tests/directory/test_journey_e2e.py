@@ -161,7 +161,7 @@ def test_a_key_worker_texts_the_nearest_debt_advice_open_now_in_their_language(
     page.get_by_role("button", name="Accept").click()
     page.wait_for_url(f"**/desk/r/{ref}")
 
-    page.get_by_role("link", name="Find a network service and text them its details").click()
+    page.get_by_role("link", name="Find a network service and send them its details").click()
     page.wait_for_url(f"**/desk/r/{ref}/services")
     assert page.get_by_label("Need").input_value() == "debt"  # filled in from the referral
     assert page.get_by_label("Language code").input_value() == "pl"
