@@ -71,7 +71,9 @@ async def test_a_shift_that_starts_later_brings_the_waiting_referral_to_the_coor
     assert got["keyworker_id"] == coordinator["id"] and got["attempt"] == 2
     await sent.wait_for("/internal/handoffs")
     assert [h["keyworker_id"] for h in sent.to("/internal/handoffs")] == [coordinator["id"]]
-    assert len(sent.to("/internal/alerts")) == 1  # the alert was raised once, at first
+    # The alert was raised once, at first: one idempotency key (the relay delivers at least
+    # once, and a lease the test clock runs out may deliver the same row again).
+    assert len({a["alert_key"] for a in sent.to("/internal/alerts")}) == 1
 
     # A worker who fits arrives: the coordinator lets go, and counts nobody.
     ada = await worker(c, localities=["south_east"])
