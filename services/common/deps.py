@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from services.common.clock import Clock
 from services.common.context import (
@@ -32,6 +33,15 @@ T = TypeVar("T")
 
 def kit_of(request: Request) -> Kit:
     return cast(Kit, request.app.state.kit)
+
+
+def parts_of(app: Starlette, kind: type[T]) -> T:
+    """The parts a web face with no kit (the desk, the site) keeps on its app
+    (`app.state.parts`), as the type its `deps.py` declares: checked, no cast."""
+    parts = getattr(app.state, "parts", None)
+    if not isinstance(parts, kind):
+        raise RuntimeError(f"the app's parts are not {kind.__name__} (set when it starts)")
+    return parts
 
 
 def own_of(kit: Kit, kind: type[T]) -> T:

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         desk = deps.build(settings)
         backend = desk.backend  # closed as built, whatever a test puts in its place
         await backend.start()
-        app.state.desk = desk
+        app.state.parts = desk  # read back, checked, by deps.of
         log.info("service started", extra={"event": "service.start"})
         try:
             yield

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from starlette.applications import Starlette
 
 from services.common.clock import Clock
+from services.common.deps import parts_of
 from services.common.settings import Settings
 from services.desk.backend import Backend
 
@@ -30,10 +31,7 @@ def build(settings: Settings) -> Desk:
 
 def of(app: Starlette) -> Desk:
     """The desk's parts, as its lifespan left them on the app."""
-    desk = getattr(app.state, "desk", None)
-    if not isinstance(desk, Desk):
-        raise RuntimeError("the desk's parts are read from an app its lifespan did not start")
-    return desk
+    return parts_of(app, Desk)
 
 
 # A coroutine: FastAPI would run a plain `def` dependency in the thread pool.

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, sender: ContactSender | None = 
 
     app = FastAPI(title="Living Well Line: website", lifespan=lifespan, docs_url=None,
                   redoc_url=None)
-    app.state.site = site  # read back, checked, by deps.of
+    app.state.parts = site  # read back, checked, by deps.of
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500

@@ -18,6 +18,7 @@ import yaml
 from fastapi import Depends, Request
 from starlette.applications import Starlette
 
+from services.common.deps import parts_of
 from services.common.http import ServiceClient
 from services.common.settings import Settings
 from services.common.web import Pages
@@ -93,10 +94,7 @@ def build(settings: Settings, sender: ContactSender | None = None,
 
 def of(app: Starlette) -> Site:
     """The site's parts, as `create_app` left them on the app."""
-    site = getattr(app.state, "site", None)
-    if not isinstance(site, Site):
-        raise RuntimeError("the site's parts are read from an app create_app did not build")
-    return site
+    return parts_of(app, Site)
 
 
 # A coroutine: FastAPI would run a plain `def` dependency in the thread pool.

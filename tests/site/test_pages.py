@@ -107,7 +107,7 @@ async def test_an_untranslated_advice_page_says_so_and_marks_its_language(
         (tmp_path / lang).mkdir()
         shutil.copy(CONTENT / lang / "debt.md", tmp_path / lang / "debt.md")
     shutil.copy(CONTENT / "en" / "benefits.md", tmp_path / "en" / "benefits.md")
-    site.app.state.site.library = Library(tmp_path)
+    site.app.state.parts.library = Library(tmp_path)
     text = (await site.client.get("/advice/benefits", headers={"cookie": "lang=pl"})).text
     assert html_lang(text) == "pl" and '<article lang="en">' in text
     assert "nie jest jeszcze przetłumaczona" in text
