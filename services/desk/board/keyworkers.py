@@ -6,7 +6,6 @@ refusals are shown on their fields."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,22 +13,22 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from services.desk.backend import Answer
-from services.desk.board.pages import backend, coordinating, refused, render
+from services.desk.board.pages import (
+    backend,
+    checked_id,
+    coordinating,
+    form_errors,
+    refused,
+    render,
+)
 from services.desk.board.views import LOCALITIES
 
 router = APIRouter(prefix="/desk/keyworkers", include_in_schema=False)
 API = "/api/v1/desk/keyworkers"
-ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 WORKER_FIELDS = ("name", "phone", "email", "localities", "teams", "skills", "max_caseload")
 ABSENCE_FIELDS = ("kind", "starts_at", "ends_at")
 ABSENCES = {"leave": "Leave", "sickness": "Sickness", "training": "Training", "other": "Other"}
 
-
-def _id(value: str) -> str:
-    if not ID.match(value):
-        raise HTTPException(404)
-    return value
 
 
 async def _roster(request: Request) -> dict[str, Any]:
@@ -56,17 +55,6 @@ def _worker_form(raw: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
         "max_caseload": form["max_caseload"].strip() or "20"}
     return form, body
 
-
-def _errors(answer: Answer, fields: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Keyperson's problem details, each on its form field (a rule of two: the last field)."""
-    out = []
-    for e in (answer.body or {}).get("errors") or [{"msg": (answer.body or {}).get("detail")}]:
-        loc = [str(part) for part in e.get("loc") or []]
-        field = next((part for part in reversed(loc) if part in fields), fields[-1])
-        message = str(e.get("msg") or "Check this").removeprefix("Value error, ")
-        message = message.replace("ends_at", "the end").replace("starts_at", "the start")
-        out.append((field, message[:1].upper() + message[1:]))
-    return out
 
 
 async def _list(request: Request, form: dict[str, Any], errors: list[tuple[str, str]],
@@ -96,7 +84,7 @@ async def add(request: Request) -> Response:
     if answer.status == 403:
         return refused(request)
     if answer.status in (409, 422):
-        return await _list(request, form, _errors(answer, WORKER_FIELDS), answer.status)
+        return await _list(request, form, form_errors(answer.body, WORKER_FIELDS), answer.status)
     if not answer.ok:
         raise HTTPException(400)
     return RedirectResponse(f"/desk/keyworkers/{answer.body['id']}", status_code=303)
@@ -124,14 +112,14 @@ async def _one(request: Request, keyworker_id: str, form: dict[str, Any] | None,
 async def worker_page(request: Request, keyworker_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    return await _one(request, _id(keyworker_id), None, [])
+    return await _one(request, checked_id(keyworker_id), None, [])
 
 
 @router.post("/{keyworker_id}")
 async def edit(request: Request, keyworker_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    wid = _id(keyworker_id)
+    wid = checked_id(keyworker_id)
     form, body = _worker_form(await request.form())
     answer = await backend(request).call(request, "PATCH", "keyperson", f"{API}/{wid}", body)
     if answer.status == 403:
@@ -139,7 +127,8 @@ async def edit(request: Request, keyworker_id: str) -> Response:
     if answer.status == 404:
         raise HTTPException(404)
     if answer.status in (409, 422):
-        return await _one(request, wid, form, _errors(answer, WORKER_FIELDS), answer.status)
+        errors = form_errors(answer.body, WORKER_FIELDS)
+        return await _one(request, wid, form, errors, answer.status)
     if not answer.ok:
         raise HTTPException(400)
     return RedirectResponse(f"/desk/keyworkers/{wid}#saved", status_code=303)
@@ -150,14 +139,14 @@ async def set_active(request: Request, keyworker_id: str) -> Response:
     """Take a worker off the roster (their open referrals move on) or back on."""
     if not coordinating(request):
         return refused(request)
-    wid = _id(keyworker_id)
+    wid = checked_id(keyworker_id)
     active = str((await request.form()).get("active", "")) == "true"
     answer = await backend(request).call(request, "PATCH", "keyperson", f"{API}/{wid}",
                                          {"active": active})
     if answer.status == 403:
         return refused(request)
     if answer.status in (409, 422):
-        return await _one(request, wid, None, _errors(answer, ("phone",)), answer.status)
+        return await _one(request, wid, None, form_errors(answer.body, ("phone",)), answer.status)
     if not answer.ok:
         raise HTTPException(404 if answer.status == 404 else 400)
     return RedirectResponse(f"/desk/keyworkers/{wid}", status_code=303)
@@ -167,7 +156,7 @@ async def set_active(request: Request, keyworker_id: str) -> Response:
 async def add_absence(request: Request, keyworker_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    wid = _id(keyworker_id)
+    wid = checked_id(keyworker_id)
     raw = await request.form()
     absence = {f: str(raw.get(f, ""))[:40] for f in ABSENCE_FIELDS}
     answer = await backend(request).call(request, "POST", "keyperson", f"{API}/{wid}/absences",
@@ -177,7 +166,8 @@ async def add_absence(request: Request, keyworker_id: str) -> Response:
     if answer.status == 404:
         raise HTTPException(404)
     if answer.status == 422:
-        return await _one(request, wid, None, _errors(answer, ABSENCE_FIELDS), 422, absence)
+        errors = form_errors(answer.body, ABSENCE_FIELDS)
+        return await _one(request, wid, None, errors, 422, absence)
     if not answer.ok:
         raise HTTPException(400)
     return RedirectResponse(f"/desk/keyworkers/{wid}#absences", status_code=303)
@@ -187,7 +177,7 @@ async def add_absence(request: Request, keyworker_id: str) -> Response:
 async def cancel_absence(request: Request, keyworker_id: str, absence_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    wid, aid = _id(keyworker_id), _id(absence_id)
+    wid, aid = checked_id(keyworker_id), checked_id(absence_id)
     answer = await backend(request).call(request, "DELETE", "keyperson",
                                          f"{API}/{wid}/absences/{aid}")
     if answer.status == 403:

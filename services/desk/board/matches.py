@@ -4,16 +4,13 @@ people, with plain forms (POST → 303 → the list). Intake applies the rules a
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from services.desk.board.pages import backend, coordinating, refused, render
+from services.desk.board.pages import backend, checked_id, coordinating, refused, render
 
 router = APIRouter(prefix="/desk/matches", include_in_schema=False)
-ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 REASONS = {"same_name_and_date_of_birth": "Same name and date of birth",
            "different_nhs_number": "Different NHS numbers"}
 
@@ -55,8 +52,7 @@ async def _step(request: Request, path: str, payload: dict[str, str] | None) -> 
 async def merge(request: Request, match_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    if not ID.match(match_id):
-        raise HTTPException(404)
+    checked_id(match_id)
     keep = str((await request.form()).get("keep", ""))[:36]
     return await _step(request, f"/api/v1/desk/matches/{match_id}/merge", {"keep": keep})
 
@@ -65,6 +61,5 @@ async def merge(request: Request, match_id: str) -> Response:
 async def dismiss(request: Request, match_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    if not ID.match(match_id):
-        raise HTTPException(404)
+    checked_id(match_id)
     return await _step(request, f"/api/v1/desk/matches/{match_id}/dismiss", None)

@@ -13,12 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from services.desk.board.pages import backend, coordinating, refused, render
+from services.desk.board.pages import backend, checked_id, coordinating, refused, render
 from services.desk.board.views import LOCALITIES
 
 router = APIRouter(prefix="/desk/outreach", include_in_schema=False)
 REFERENCE = re.compile(r"^[0-9A-Za-z-]{1,20}$")
-ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 WHY = {"not_reached": "Closed: could not be reached",
        "unanswered": "3 attempts, none answered"}
 
@@ -96,8 +95,7 @@ async def give_visit(request: Request, reference: str) -> Response:
 async def visit_outcome(request: Request, visit_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    if not ID.match(visit_id):
-        raise HTTPException(404)
+    checked_id(visit_id)
     form = await request.form()
     payload = {"outcome": str(form.get("outcome", ""))[:40],
                "note": str(form.get("note", ""))[:2000]}

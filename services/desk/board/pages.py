@@ -51,10 +51,27 @@ def backend(request: Request) -> Backend:
     return deps.of(request.app).backend
 
 
-def _id(value: str) -> str:
+def checked_id(value: str) -> str:
+    """An id from a page's path, or the desk's 404 for anything that cannot be one."""
     if not ID.match(value):
         raise HTTPException(404)
     return value
+
+
+def form_errors(body: Any, fields: tuple[str, ...],
+                default: str | None = None) -> list[tuple[str, str]]:
+    """A service's problem details as (form field, message) pairs: each error on the field its
+    `loc` names, otherwise on `default` (the last field); the field names the services use
+    for times read as words."""
+    body = body if isinstance(body, dict) else {}
+    out = []
+    for e in body.get("errors") or [{"msg": body.get("detail")}]:
+        loc = [str(part) for part in e.get("loc") or []]
+        field = next((part for part in reversed(loc) if part in fields), default or fields[-1])
+        message = str(e.get("msg") or "Check this").removeprefix("Value error, ")
+        message = message.replace("ends_at", "the end").replace("starts_at", "the start")
+        out.append((field, message[:1].upper() + message[1:]))
+    return out
 
 
 async def _board(request: Request) -> views.Board | Response:
@@ -107,7 +124,7 @@ async def _step(request: Request, service: ServiceName, path: str,
 @router.post("/callbacks/{callback_id}/take")
 async def take(request: Request, callback_id: str) -> Response:
     return await _step(request, "intake",
-                       f"/api/v1/desk/board/callbacks/{_id(callback_id)}/take", None,
+                       f"/api/v1/desk/board/callbacks/{checked_id(callback_id)}/take", None,
                        "callbacks")
 
 
@@ -115,7 +132,7 @@ async def take(request: Request, callback_id: str) -> Response:
 async def attempt(request: Request, callback_id: str) -> Response:
     form = await request.form()
     return await _step(request, "intake",
-                       f"/api/v1/desk/board/callbacks/{_id(callback_id)}/attempts",
+                       f"/api/v1/desk/board/callbacks/{checked_id(callback_id)}/attempts",
                        {"outcome": str(form.get("outcome", ""))}, "callbacks")
 
 
@@ -123,14 +140,14 @@ async def attempt(request: Request, callback_id: str) -> Response:
 async def close(request: Request, callback_id: str) -> Response:
     form = await request.form()
     return await _step(request, "intake",
-                       f"/api/v1/desk/board/callbacks/{_id(callback_id)}/close",
+                       f"/api/v1/desk/board/callbacks/{checked_id(callback_id)}/close",
                        {"reason": str(form.get("reason", ""))}, "callbacks")
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(request: Request, alert_id: str) -> Response:
     return await _step(request, "notify",
-                       f"/api/v1/desk/board/alerts/{_id(alert_id)}/acknowledge", None,
+                       f"/api/v1/desk/board/alerts/{checked_id(alert_id)}/acknowledge", None,
                        "alerts")
 
 
@@ -141,7 +158,7 @@ async def candidates(request: Request, referral_id: str) -> Response:
         return refused(request)
     answer = await backend(request).call(
         request, "GET", "keyperson",
-        f"/api/v1/desk/board/referrals/{_id(referral_id)}/candidates")
+        f"/api/v1/desk/board/referrals/{checked_id(referral_id)}/candidates")
     if answer.status == 403:
         return refused(request)
     if not answer.ok:
@@ -157,12 +174,12 @@ async def candidates(request: Request, referral_id: str) -> Response:
 async def assign(request: Request, referral_id: str) -> Response:
     form = await request.form()
     return await _step(request, "keyperson",
-                       f"/api/v1/desk/board/referrals/{_id(referral_id)}/assign",
+                       f"/api/v1/desk/board/referrals/{checked_id(referral_id)}/assign",
                        {"keyworker_id": str(form.get("keyworker_id", ""))[:36]}, "referrals")
 
 
 @router.post("/referrals/{referral_id}/next")
 async def offer_next(request: Request, referral_id: str) -> Response:
     return await _step(request, "keyperson",
-                       f"/api/v1/desk/board/referrals/{_id(referral_id)}/next", None,
+                       f"/api/v1/desk/board/referrals/{checked_id(referral_id)}/next", None,
                        "referrals")

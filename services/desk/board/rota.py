@@ -4,7 +4,6 @@ with a button (keyperson applies the staff API's rules; its 422 is shown on the 
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,12 +11,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from services.desk.board.pages import backend, coordinating, refused, render
+from services.desk.board.pages import (
+    backend,
+    checked_id,
+    coordinating,
+    form_errors,
+    refused,
+    render,
+)
 from services.desk.board.views import LOCALITIES, ROLES
 
 router = APIRouter(prefix="/desk/rota", include_in_schema=False)
 FIELDS = ("keyworker_id", "role", "locality", "starts_at", "ends_at")
-ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 
 
 def _day(value: str) -> date | None:
@@ -84,31 +89,19 @@ async def add(request: Request) -> Response:
     if answer.status == 403:
         return refused(request)
     if answer.status == 422:
-        return await _page(request, _day(form["week"]), form, _errors(answer.body), 422)
+        errors = form_errors(answer.body, FIELDS, "ends_at")  # a rule of two fields: the end
+        return await _page(request, _day(form["week"]), form, errors, 422)
     if not answer.ok:
         raise HTTPException(400)
     return RedirectResponse(f"/desk/rota?week={form['week']}#days", status_code=303)
 
-
-def _errors(body: Any) -> list[tuple[str, str]]:
-    """Keyperson's problem details, each on its form field (a rule of two fields: `ends_at`)."""
-    out = []
-    for e in (body or {}).get("errors") or [{}]:
-        loc = [str(part) for part in e.get("loc") or []]
-        field = next((part for part in reversed(loc) if part in FIELDS), "ends_at")
-        message = str(e.get("msg") or "Check this")
-        message = (message.removeprefix("Value error, ").replace("ends_at", "the end")
-                   .replace("starts_at", "the start"))
-        out.append((field, message[:1].upper() + message[1:]))
-    return out
 
 
 @router.post("/shifts/{shift_id}/remove")
 async def remove(request: Request, shift_id: str) -> Response:
     if not coordinating(request):
         return refused(request)
-    if not ID.match(shift_id):
-        raise HTTPException(404)
+    checked_id(shift_id)
     raw = await request.form()
     week = _day(str(raw.get("week", "")))
     answer = await backend(request).call(request, "DELETE", "keyperson",

@@ -9,7 +9,6 @@ and key workers get a 403 page before it is asked."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,12 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from services.common.context import H_PERSON_ROLE
-from services.desk.backend import Answer
-from services.desk.board.pages import backend, render
+from services.desk.board.pages import backend, checked_id, form_errors, render
 
 router = APIRouter(prefix="/desk/staff", include_in_schema=False)
 API = "/internal/identity/accounts"
-ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
 ROLES = {"key_worker": "Key worker", "coordinator": "Coordinator", "admin": "Admin"}
 STATUSES = {"invited": "Invited, not signed in yet", "active": "Active",
             "disabled": "Disabled"}
@@ -37,11 +34,6 @@ def refused(request: Request) -> Response:
     return render(request, "board/staff_403.jinja", {}, status=403)
 
 
-def _id(value: str) -> str:
-    if not ID.match(value):
-        raise HTTPException(404)
-    return value
-
 
 async def _keyworkers(request: Request) -> dict[str, str]:
     """Key workers on keyperson's roster by id, to link an account to (active first)."""
@@ -51,17 +43,6 @@ async def _keyworkers(request: Request) -> dict[str, str]:
     workers = sorted(answer.body.get("workers", []), key=lambda w: (not w["active"], w["name"]))
     return {w["id"]: w["name"] + ("" if w["active"] else " (off the roster)") for w in workers}
 
-
-def _errors(answer: Answer, fields: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The gateway's problem details, each on its form field (otherwise the last one)."""
-    body = answer.body or {}
-    out = []
-    for e in body.get("errors") or [{"msg": body.get("detail") or "Check this"}]:
-        loc = [str(part) for part in e.get("loc") or []]
-        field = next((part for part in reversed(loc) if part in fields), fields[-1])
-        message = str(e.get("msg") or "Check this").removeprefix("Value error, ")
-        out.append((field, message[:1].upper() + message[1:]))
-    return out
 
 
 async def _accounts(request: Request) -> dict[str, Any] | None:
@@ -106,7 +87,7 @@ async def invite(request: Request) -> Response:
     if answer.status == 403:
         return refused(request)
     if answer.status in (409, 422):
-        return await _list(request, form, _errors(answer, ("name", "email", "role",
+        return await _list(request, form, form_errors(answer.body, ("name", "email", "role",
                                                            "keyworker_id")), answer.status)
     if not answer.ok:
         raise HTTPException(400)
@@ -133,14 +114,14 @@ async def _one(request: Request, account_id: str, errors: list[tuple[str, str]],
 async def account_page(request: Request, account_id: str) -> Response:
     if not admin(request):
         return refused(request)
-    return await _one(request, _id(account_id), [])
+    return await _one(request, checked_id(account_id), [])
 
 
 @router.post("/{account_id}/role")
 async def change_role(request: Request, account_id: str) -> Response:
     if not admin(request):
         return refused(request)
-    aid = _id(account_id)
+    aid = checked_id(account_id)
     raw = await request.form()
     form = {f: str(raw.get(f, ""))[:40] for f in ("role", "keyworker_id")}
     answer = await backend(request).call(request, "POST", "gateway", f"{API}/{aid}/role", {
@@ -150,7 +131,7 @@ async def change_role(request: Request, account_id: str) -> Response:
     if answer.status == 404:
         raise HTTPException(404)
     if answer.status in (409, 422):
-        return await _one(request, aid, _errors(answer, ("keyworker_id", "role")),
+        return await _one(request, aid, form_errors(answer.body, ("keyworker_id", "role")),
                           answer.status, form)
     if not answer.ok:
         raise HTTPException(400)
@@ -162,7 +143,7 @@ async def disable(request: Request, account_id: str) -> Response:
     """Disable the account; their sessions end at once."""
     if not admin(request):
         return refused(request)
-    aid = _id(account_id)
+    aid = checked_id(account_id)
     answer = await backend(request).call(request, "POST", "gateway", f"{API}/{aid}/disable")
     if answer.status == 403:
         return refused(request)
