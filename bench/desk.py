@@ -42,7 +42,7 @@ import pyotp
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
+from bench.procs import CpuMeter, bare_process, run_loadgen
 from bench.seeding import insert_rows
 from gateway.identity.sessions import COOKIE
 from services.common.serve import serve
@@ -52,6 +52,7 @@ from services.notify import models as notify
 from services.referral import models as referral
 from tests.support.databases import fresh_pg_database
 from tests.support.stack import Stack, running_stack
+from tests.support.twilio import free_port
 
 REFERRALS, CONTACTS, EARLIER, OTHER_CONTACTS = 10_000, 200, 5, 10_000
 GOAL_P95_MS = 100.0

@@ -141,14 +141,6 @@ async def run_loadgen(spec: dict[str, Any], timeout: float,
     return result
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def bare_process(module: str, port: int, *args: str) -> Iterator[tuple[int, int]]:
     """`python -m module *args` (a bare endpoint) in its own process, once it listens on

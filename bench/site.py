@@ -27,9 +27,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
+from bench.procs import CpuMeter, bare_process, run_loadgen
 from services.common.serve import serve
 from tests.support.stack import running_stack
+from tests.support.twilio import free_port
 
 RESULTS = Path(__file__).parent / "results"
 PAGES = ("/", "/advice/wobbly-day")

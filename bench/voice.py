@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.procs import CpuMeter, bare_process, free_port, run_loadgen
+from bench.procs import CpuMeter, bare_process, run_loadgen
+from tests.support.twilio import free_port
 
 
 @contextmanager

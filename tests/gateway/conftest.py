@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,12 +18,7 @@ from gateway.config import GatewaySettings
 from services.common.migrations import upgrade
 from services.common.settings import SERVICES, Settings
 from tests.conftest import make_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.twilio import free_port
 
 
 @dataclass

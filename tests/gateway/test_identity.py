@@ -19,7 +19,8 @@ from gateway.identity.pages import safe_next
 from gateway.models import AuditEntry
 from services.common.migrations import upgrade
 from tests.conftest import make_settings
-from tests.gateway.conftest import GatewayHarness, Upstream, free_port
+from tests.gateway.conftest import GatewayHarness, Upstream
+from tests.support.twilio import free_port
 
 BASE = "https://line.example.org"
 PASSWORD = "correct horse battery"

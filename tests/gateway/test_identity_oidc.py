@@ -22,8 +22,9 @@ from gateway.app import create_app
 from gateway.config import GatewaySettings
 from services.common.migrations import upgrade
 from tests.conftest import make_settings
-from tests.gateway.conftest import GatewayHarness, Upstream, free_port
+from tests.gateway.conftest import GatewayHarness, Upstream
 from tests.gateway.test_identity import BASE, invite
+from tests.support.twilio import free_port
 
 CLIENT_ID = "livewell-desk"
 Sso = tuple[GatewayHarness, "FakeProvider"]

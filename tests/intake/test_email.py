@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import socket
 import uuid
 from email.message import EmailMessage
 
@@ -18,16 +17,13 @@ from services.intake.settings import IntakeSettings
 from tests.intake.conftest import outbox_settled
 from tests.intake.fakes import FakePeers
 from tests.support.service import ServiceHarness
+from tests.support.twilio import free_port
 from tests.support.waiting import eventually
 
 HELP = "help@livingwell.example"
 EMAIL = {"x-livewell-actor-kind": "email"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sender() -> str:
